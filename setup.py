@@ -1,0 +1,62 @@
+"""Packaging for xqueue-bridge: an XQueue-compatible queue that moves Open edX graders to events."""
+
+from setuptools import find_packages, setup
+
+BASE = [
+    "Django>=5.2,<5.3",
+    "djangorestframework>=3.15",
+    "openedx-events>=10.1,<11",
+    "edx-toggles>=6.0",
+    "django-waffle>=4.0",
+    "edx-opaque-keys>=2.10",
+    "attrs>=23.1",
+    "requests>=2.31",
+    "dj-database-url>=2.1",
+    "html5lib>=1.1",
+    "lxml>=5.0",
+    "nh3>=0.2.17",
+    "gunicorn>=22.0",
+]
+
+SERVICES = [
+    "edx-event-bus-redis>=0.6",
+    "redis>=5.0",
+    "celery[redis]>=5.4",
+    "PyMySQL>=1.1",
+    "psycopg[binary]>=3.1",
+]
+
+TESTS = SERVICES + [
+    "pytest>=8.0",
+    "pytest-django>=4.8",
+    "responses>=0.25",
+    "hypothesis>=6.100",
+    # The differential test feeds the same grader replies to edx-submissions' own put_result.
+    "edx-submissions==4.0.2",
+]
+
+LINT = ["ruff>=0.6"]
+
+setup(
+    name="xqueue-bridge",
+    version="0.1.0",
+    description=(
+        "An XQueue-compatible grading queue that routes each grader result to the LMS by the legacy "
+        "HTTP callback or by the EXTERNAL_GRADER_SCORE_SUBMITTED event, course by course."
+    ),
+    long_description=open("README.rst", encoding="utf-8").read(),
+    long_description_content_type="text/x-rst",
+    license="AGPL-3.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["xqueue_bridge", "xqueue_bridge.*", "toggles", "toggles.*"]),
+    include_package_data=True,
+    package_data={"xqueue_bridge": ["templates/xqueue_bridge/*.html"]},
+    install_requires=BASE,
+    extras_require={"services": SERVICES, "tests": TESTS, "lint": LINT},
+    entry_points={"console_scripts": ["xqueue-bridge = xqueue_bridge.cli:main"]},
+    classifiers=[
+        "Framework :: Django",
+        "Framework :: Django :: 5.2",
+        "Programming Language :: Python :: 3.11",
+    ],
+)

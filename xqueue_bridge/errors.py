@@ -1,0 +1,76 @@
+"""
+Named errors of xqueue-bridge. Each says what was wrong and what is expected, and carries the HTTP status
+the intake answers with (the XQueue envelope always carries ``return_code`` 1 and the message).
+"""
+
+from __future__ import annotations
+
+
+class XQueueBridgeError(Exception):
+    """Base class of the errors the XQueue API turns into ``{"return_code": 1, "content": message}``."""
+
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(XQueueBridgeError):
+    """A request is malformed: a field is missing, is not JSON, or has the wrong type."""
+
+    http_status = 400
+
+
+class CallbackNotAllowed(InvalidRequest):
+    """The ``lms_callback_url`` is not a URL the bridge may call (scheme, origin or shape)."""
+
+
+class NotInGroup(XQueueBridgeError):
+    """An authenticated account that is not in the XQueue group."""
+
+    http_status = 403
+
+
+class UnknownQueue(XQueueBridgeError):
+    http_status = 404
+
+
+class UnknownSubmission(XQueueBridgeError):
+    http_status = 404
+
+
+class IncorrectKey(XQueueBridgeError):
+    """A reply whose pullkey is wrong or stale (the submission was served again since)."""
+
+    http_status = 409
+
+
+class AlreadyAnswered(XQueueBridgeError):
+    """A second, different reply for a submission whose result was already accepted."""
+
+    http_status = 409
+
+
+class Superseded(XQueueBridgeError):
+    """A reply for a submission the learner has since replaced with a newer one."""
+
+    http_status = 409
+
+
+class PayloadTooLarge(XQueueBridgeError):
+    http_status = 413
+
+
+class UnscorableReply(XQueueBridgeError):
+    """A reply the event path cannot turn into a score (edx-submissions would re-queue it silently)."""
+
+    http_status = 422
+
+
+class InvalidTransition(Exception):
+    """A status change that the submission or delivery status machine does not allow (a bug, not bad input)."""
+
+
+class ConfigurationError(Exception):
+    """A setting has a value the bridge cannot use; the message names the setting and what it expects."""

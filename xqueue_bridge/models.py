@@ -1,0 +1,163 @@
+"""
+The queue's durable records: a Submission per LMS submit, and a Delivery per result to hand to the LMS.
+
+Status changes go through ``transition`` so the allowed moves are checked in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.utils import timezone
+
+from xqueue_bridge.errors import InvalidTransition
+
+
+class Stage(models.TextChoices):
+    """Per-course migration stage, fixed on each submission when the learner submits."""
+
+    CALLBACK = "callback", "callback"
+    SHADOW_CALLBACK = "shadow_callback", "shadow_callback"
+    SHADOW_EVENT = "shadow_event", "shadow_event"
+    EVENT = "event", "event"
+
+
+class Path(models.TextChoices):
+    CALLBACK = "callback", "legacy HTTP callback"
+    EVENT = "event", "EXTERNAL_GRADER_SCORE_SUBMITTED event"
+
+
+def callback_digest(lms_callback_url: str) -> str:
+    """Index key of a callback URL: one live submission per learner and problem (legacy retirement rule)."""
+    return hashlib.sha256(lms_callback_url.encode("utf-8")).hexdigest()
+
+
+class Submission(models.Model):
+    """One learner answer sent by the LMS, served to graders until a reply is accepted."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued: waiting for a grader"
+        PULLED = "pulled", "pulled: a grader holds it"
+        GRADED = "graded", "graded: a reply was accepted and its delivery queued"
+        FAILED = "failed", "failed: no scorable reply after the allowed attempts"
+        SUPERSEDED = "superseded", "superseded: the learner submitted again"
+
+    TRANSITIONS = {
+        Status.QUEUED: {Status.PULLED, Status.SUPERSEDED},
+        Status.PULLED: {Status.PULLED, Status.QUEUED, Status.GRADED, Status.FAILED, Status.SUPERSEDED},
+        Status.GRADED: set(),
+        Status.FAILED: set(),
+        Status.SUPERSEDED: set(),
+    }
+    LIVE = (Status.QUEUED, Status.PULLED)
+
+    queue_name = models.CharField(max_length=128)
+    # The LMS's strings, verbatim: the header goes back in the callback, the body to the grader.
+    xqueue_header = models.TextField()
+    xqueue_body = models.TextField()
+    lms_callback_url = models.TextField()
+    callback_digest = models.CharField(max_length=64, db_index=True)
+    lms_key = models.CharField(max_length=255)
+    # What the callback URL and body say (parsed and checked at submit time).
+    course_id = models.CharField(max_length=255, db_index=True)
+    usage_key = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=64)
+    dispatch = models.CharField(max_length=64, default="score_update")
+    anonymous_student_id = models.CharField(max_length=128, blank=True, default="")
+    points_possible = models.PositiveIntegerField(default=1)
+    # Uploaded files: {"name": {"path": storage name, "token": secret part of the URL}}.
+    files = models.JSONField(default=dict, blank=True)
+
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    stage_reason = models.CharField(max_length=255)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    pullkey = models.CharField(max_length=64, blank=True, default="")
+    pulled_at = models.DateTimeField(null=True, blank=True)
+    pull_count = models.PositiveIntegerField(default=0)
+    grading_failures = models.PositiveIntegerField(default=0)
+    last_refusal = models.TextField(blank=True, default="")
+    grader_reply = models.TextField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["queue_name", "status", "created_at"], name="xqb_sub_queue_status"),
+            models.Index(fields=["status", "pulled_at"], name="xqb_sub_status_pulled"),
+        ]
+        ordering = ["id"]
+
+    def __str__(self) -> str:  # secrets (lms_key, pullkey) are never part of the text
+        return f"submission {self.pk} ({self.queue_name}, {self.course_id}, {self.status})"
+
+    def transition(self, new_status: str) -> None:
+        """Move to ``new_status`` if the status machine allows it; the caller saves."""
+        if new_status not in self.TRANSITIONS[self.Status(self.status)]:
+            raise InvalidTransition(f"submission {self.pk}: {self.status} -> {new_status} is not allowed")
+        self.status = new_status
+        self.status_changed_at = timezone.now()
+
+    @property
+    def authoritative_path(self) -> str:
+        return Path.EVENT if self.stage in (Stage.EVENT, Stage.SHADOW_EVENT) else Path.CALLBACK
+
+    @property
+    def shadowed(self) -> bool:
+        return self.stage in (Stage.SHADOW_CALLBACK, Stage.SHADOW_EVENT)
+
+
+class Delivery(models.Model):
+    """
+    A result to hand to the LMS over the submission's authoritative path: the durable outbox row.
+
+    Written in the same transaction as the accepted reply; attempted after commit; claimed under a lease
+    so that a process that dies mid-delivery leaves it to another one.
+    """
+
+    class Kind(models.TextChoices):
+        RESULT = "result", "grader result"
+        FAILURE_NOTICE = "failure_notice", "failure notice to the learner"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        DEAD = "dead", "dead: given up"
+
+    TRANSITIONS = {
+        Status.PENDING: {Status.DELIVERED, Status.DEAD},
+        Status.DEAD: {Status.PENDING},  # replay
+        Status.DELIVERED: {Status.PENDING},  # replay on request
+    }
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="deliveries")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RESULT)
+    path = models.CharField(max_length=10, choices=Path.choices)
+    # The reply to deliver, verbatim (the grader's, or the failure notice).
+    body = models.TextField()
+    # Event path: ExternalGraderScoreData fields, computed once when the reply was accepted.
+    event_data = models.JSONField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_token = models.CharField(max_length=32, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)  # seconds of the successful attempt
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="xqb_delivery_due")]
+        ordering = ["id"]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} of submission {self.submission_id} by {self.path} ({self.status})"
+
+    def check_transition(self, new_status: str) -> None:
+        if new_status not in self.TRANSITIONS[self.Status(self.status)]:
+            raise InvalidTransition(f"delivery {self.pk}: {self.status} -> {new_status} is not allowed")

@@ -1,0 +1,182 @@
+"""
+Settings of a bridge that runs on its own: ``xqueue-bridge serve``, ``worker``, ``demo`` and the rest.
+
+Everything is read from the environment, with an embedded default that needs no server: an SQLite
+database (configured for several concurrent writers) in ``XQUEUE_BRIDGE_HOME`` and in-process signals.
+
+Environment variables (all optional):
+
+=================================  ==================================================================
+``XQUEUE_BRIDGE_HOME``             data folder (database, uploaded files, secret key); ``./.xqueue-bridge``
+``DATABASE_URL``                   e.g. ``postgres://u@host/db``, ``mysql://root@127.0.0.1/xqb``
+``REDIS_URL``                      turns on the Redis event bus producer for the score event
+``EVENT_BUS_TOPIC``                topic of the score event on the bus; ``external-grader-score``
+``CELERY_BROKER_URL``              broker of the Celery delivery mode; defaults to ``REDIS_URL``
+``SECRET_KEY``                     Django secret key; else one is made once and kept in the home folder
+``ALLOWED_HOSTS``                  comma-separated; ``127.0.0.1,localhost``
+``XQUEUE_BRIDGE_QUEUES``           comma-separated queue names; ``test-pull``
+``XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS``  comma-separated ``scheme://host[:port|*]``;
+                                   ``http://127.0.0.1:*,http://localhost:*``
+``XQUEUE_BRIDGE_USERS``            JSON ``{"lms": "password", ...}`` for ``xqueue-bridge users``
+``XQUEUE_BRIDGE_DELIVERY_MODE``    ``thread`` | ``sync`` | ``celery`` | ``worker``
+``XQUEUE_BRIDGE_RECEIVING_ENDS``   ``1`` (host the callback URL and the event receiver) or ``0``
+``XQUEUE_BRIDGE_PULL_TIMEOUT``     seconds before an unanswered pull is served again; ``300``
+``XQUEUE_BRIDGE_LOG_LEVEL``        ``INFO``
+=================================  ==================================================================
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+HOME = Path(os.environ.get("XQUEUE_BRIDGE_HOME", ".xqueue-bridge")).resolve()
+HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _secret_key() -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = HOME / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = False
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "waffle",
+    "edx_toggles",
+    "openedx_events",
+    "toggles",
+    "xqueue_bridge",
+    "xqueue_bridge.sink",
+    "xqueue_bridge.shadow",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "crum.CurrentRequestUserMiddleware",
+    "waffle.middleware.WaffleMiddleware",
+]
+
+ROOT_URLCONF = "xqueue_bridge.urls"
+WSGI_APPLICATION = "xqueue_bridge.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def database_from_url(url: str) -> dict:
+    """A DATABASES entry for ``url``, with the options each backend needs for concurrent writers."""
+    config = dj_database_url.parse(url, conn_max_age=0)
+    engine = config["ENGINE"]
+    options = config.setdefault("OPTIONS", {})
+    if engine.endswith("sqlite3"):
+        # Several processes and threads write at once: WAL lets readers go on while one writes, the busy
+        # timeout waits for the write lock instead of failing, and IMMEDIATE takes the write lock when a
+        # transaction begins, so a read-then-write transaction never fails half way with "locked".
+        options.setdefault("timeout", 30)
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    elif engine.endswith("mysql"):
+        import pymysql
+
+        pymysql.install_as_MySQLdb()
+        options.setdefault("charset", "utf8mb4")
+        options.setdefault("isolation_level", "read committed")
+    return config
+
+
+DATABASES = {
+    "default": database_from_url(os.environ.get("DATABASE_URL", f"sqlite:///{HOME / 'xqueue-bridge.sqlite3'}"))
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "/static/"
+MEDIA_ROOT = str(HOME / "files")
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The intake enforces its own limits (XQUEUE_BRIDGE MAX_*) with a clear 413; Django's must not be lower.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+XQUEUE_BRIDGE = {
+    "QUEUES": _env_list("XQUEUE_BRIDGE_QUEUES", "test-pull"),
+    "ALLOWED_CALLBACK_ORIGINS": _env_list(
+        "XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS", "http://127.0.0.1:*,http://localhost:*"
+    ),
+    "DELIVERY_MODE": os.environ.get("XQUEUE_BRIDGE_DELIVERY_MODE", "thread"),
+    "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
+    "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
+}
+XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
+if REDIS_URL:
+    EVENT_BUS_PRODUCER = "edx_event_bus_redis.create_producer"
+    EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
+    EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
+    EVENT_BUS_TOPIC_PREFIX = os.environ.get("EVENT_BUS_TOPIC_PREFIX", "xqueue-bridge")
+    EVENT_BUS_PRODUCER_CONFIG = {
+        "org.openedx.learning.external_grader.score.submitted.v1": {
+            EVENT_BUS_TOPIC: {"event_key_field": "score.submission_id", "enabled": True}
+        }
+    }
+    INSTALLED_APPS.append("edx_event_bus_redis")
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_TASK_ACKS_LATE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("XQUEUE_BRIDGE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # edx-toggles warns on every flag read outside a request; the bridge reads flags its own way.
+        "edx_toggles": {"level": "ERROR"},
+    },
+}
