@@ -1,0 +1,101 @@
+"""
+Shared fixtures: XQueue accounts, the bridge on a real HTTP server (pytest-django's live server on
+loopback), clients that speak XQueue as the LMS and xqueue-watcher do, and a recording LMS callback
+receiver on a real HTTP server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
+from xqueue_bridge.keys import quote_slashes
+
+LMS_USER, LMS_PASSWORD = "lms", "lms-password"
+GRADER_USER, GRADER_PASSWORD = "grader", "grader-password"
+COURSE = "course-v1:BridgeX+Code101+2026"
+_problem_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def xqueue_accounts(db):
+    from xqueue_bridge.management.commands.users import ensure_user
+
+    ensure_user(LMS_USER, LMS_PASSWORD)
+    ensure_user(GRADER_USER, GRADER_PASSWORD)
+    return {"lms": (LMS_USER, LMS_PASSWORD), "grader": (GRADER_USER, GRADER_PASSWORD)}
+
+
+@pytest.fixture
+def bridge_url(live_server, transactional_db, xqueue_accounts) -> str:
+    """Base URL of the bridge served over real HTTP on loopback, with the XQueue accounts in place."""
+    return live_server.url
+
+
+@pytest.fixture
+def lms(bridge_url) -> LmsClient:
+    return LmsClient(bridge_url, LMS_USER, LMS_PASSWORD)
+
+
+@pytest.fixture
+def grader(bridge_url) -> GraderClient:
+    client = GraderClient(bridge_url, GRADER_USER, GRADER_PASSWORD)
+    assert client.login()
+    return client
+
+
+class RecordingLms:
+    """A real HTTP server standing in for the LMS's xqueue_callback: records each POST, answers as told."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.status = 200
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode("utf-8"), keep_blank_values=True)
+                with outer.lock:
+                    outer.calls.append({"path": self.path, "form": {k: v[0] for k, v in form.items()}})
+                    status = outer.status
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def callback_url(self, course_id: str = COURSE, user_id: int = 7, block: str | None = None,
+                     dispatch: str = "score_update") -> str:
+        block = block or f"p{next(_problem_numbers)}"
+        usage = f"block-v1:{course_id.removeprefix('course-v1:')}+type@problem+block@{block}"
+        return f"http://127.0.0.1:{self.port}/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage)}/{dispatch}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recording_lms():
+    receiver = RecordingLms()
+    yield receiver
+    receiver.close()
+
+
+def submission_for(callback_url: str, *, queue: str = "test-pull", key: str = "lms-key-1",
+                   answer: str = "print('hello')", anonymous_id: str = "anon-7") -> tuple[str, str]:
+    """The (xqueue_header, xqueue_body) the LMS would send for one learner answer."""
+    return make_header(callback_url, key, queue), make_body(answer, anonymous_id, grader_payload='{"grader": "g.py"}')

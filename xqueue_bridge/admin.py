@@ -1,0 +1,60 @@
+"""Admin views of the queue: submissions with their stage and reason, and the delivery outbox."""
+
+from django.contrib import admin, messages
+
+from xqueue_bridge import replay
+from xqueue_bridge.models import Delivery, Submission
+
+SECRET_FIELDS = ("lms_key", "pullkey")
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("kind", "path", "status", "attempts", "next_attempt_at", "last_error", "finished_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("id", "queue_name", "course_id", "stage", "stage_reason", "status", "pull_count", "created_at")
+    list_filter = ("stage", "status", "queue_name")
+    search_fields = ("=id", "course_id", "usage_key", "user_id")
+    exclude = SECRET_FIELDS  # secrets are never shown
+    inlines = [DeliveryInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Submission._meta.fields if f.name not in SECRET_FIELDS]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("id", "submission", "kind", "path", "status", "attempts", "next_attempt_at", "last_error")
+    list_filter = ("status", "path", "kind")
+    search_fields = ("=id", "=submission__id", "submission__course_id")
+    actions = ["replay_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Replay the selected dead deliveries")
+    def replay_selected(self, request, queryset):
+        replayed = replay.replay(queryset.filter(status=Delivery.Status.DEAD), changed_by=request.user.get_username())
+        messages.info(request, f"{len(replayed)} deliveries queued again")

@@ -1,0 +1,50 @@
+"""
+The ``xqueue-bridge`` command: the bridge's management commands under the standalone settings.
+
+``xqueue-bridge COMMAND [options]`` runs the Django management command of that name (dashes become
+underscores); ``xqueue-bridge manage ...`` reaches any other Django command. DJANGO_SETTINGS_MODULE,
+when set, replaces the standalone settings (e.g. to run inside another Django project).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: xqueue-bridge COMMAND [options]
+
+Serving
+  serve              migrate and serve the XQueue API over HTTP (gunicorn, several workers and threads)
+  worker             deliver due results and run shadow comparisons until stopped
+  demo               the whole loop on the embedded default, printed course by course
+Operating
+  users              create or update the LMS and grader accounts in the xqueue group
+  rollout            show and set the stage of courses and orgs, percentages, history
+  deliveries         list deliveries (e.g. --status dead)
+  replay             queue dead deliveries again (--dry-run lists them first)
+  shadow-report      comparisons of the two paths per course, org or queue
+  readiness          which courses may move to the next stage, and why the others may not
+  purge-comparisons  delete stored comparisons older than the retention period
+  manage ...         any Django management command (migrate, createsuperuser, ...)
+
+Each command takes --help. Settings come from the environment: see xqueue_bridge/settings/standalone.py.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xqueue_bridge.settings.standalone")
+    from django.core.management import execute_from_command_line
+
+    name, rest = argv[0], argv[1:]
+    if name == "manage":
+        execute_from_command_line(["xqueue-bridge", *rest])
+    else:
+        execute_from_command_line(["xqueue-bridge", name.replace("-", "_"), *rest])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""
+Parsing and checking of the XQueue requests: what the LMS submits and what a grader replies.
+
+Each check raises a named error that says which field was wrong and what is expected; nothing here
+writes anything, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from xqueue_bridge.callbacks import parse_callback_url
+from xqueue_bridge.conf import get_setting
+from xqueue_bridge.data import GraderReply, SubmitRequest
+from xqueue_bridge.errors import InvalidRequest, PayloadTooLarge, UnknownQueue
+
+SUBMIT_HEADER_FIELDS = ("lms_callback_url", "lms_key", "queue_name")
+REPLY_HEADER_FIELDS = ("submission_id", "submission_key")
+MAX_KEY_LENGTH = 255
+MAX_QUEUE_NAME_LENGTH = 128
+
+
+def _field(data: Mapping[str, Any], name: str, sent_by: str) -> str:
+    if name not in data:
+        raise InvalidRequest(f"Missing field {name!r}: {sent_by} sends xqueue_header and xqueue_body")
+    value = data[name]
+    if not isinstance(value, str):
+        raise InvalidRequest(f"Field {name!r} must be a string")
+    return value
+
+
+def _json_object(text: str, what: str, expected: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidRequest(f"{what} is not JSON; expected {expected}")
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{what} is a JSON {type(value).__name__}, not an object; expected {expected}")
+    return value
+
+
+def check_queue(queue_name: Any) -> str:
+    """The queue name, if the bridge serves that queue."""
+    if not isinstance(queue_name, str) or not queue_name:
+        raise InvalidRequest("queue_name must be a non-empty string")
+    if len(queue_name) > MAX_QUEUE_NAME_LENGTH:
+        raise InvalidRequest(f"queue_name is longer than {MAX_QUEUE_NAME_LENGTH} characters")
+    queues = get_setting("QUEUES")
+    if queue_name not in queues:
+        raise UnknownQueue(f"Queue {queue_name!r} not found; valid queues: {', '.join(queues)}")
+    return queue_name
+
+
+def anonymous_student_id(xqueue_body: str) -> str | None:
+    """The learner's anonymous id from the LMS body (``student_info`` is itself a JSON string), if present."""
+    try:
+        body = json.loads(xqueue_body)
+        info = body.get("student_info") if isinstance(body, dict) else None
+        if isinstance(info, str):
+            info = json.loads(info)
+        value = info.get("anonymous_student_id") if isinstance(info, dict) else None
+    except ValueError:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def parse_points_possible(value: Any) -> int:
+    if value in (None, ""):
+        return int(get_setting("DEFAULT_POINTS_POSSIBLE"))
+    try:
+        points = int(str(value).strip())
+    except ValueError:
+        raise InvalidRequest(f"points_possible {value!r} is not a whole number; expected a positive integer")
+    if points < 1 or points > 2**31 - 1:
+        raise InvalidRequest(f"points_possible {points} is out of range; expected 1 to 2147483647")
+    return points
+
+
+def parse_submit(data: Mapping[str, Any]) -> SubmitRequest:
+    """Check a submit request's fields (form data) and return what they mean."""
+    header = _field(data, "xqueue_header", "the LMS")
+    body = _field(data, "xqueue_body", "the LMS")
+    header_dict = _json_object(header, "xqueue_header", "a JSON object with " + ", ".join(SUBMIT_HEADER_FIELDS))
+    for name in SUBMIT_HEADER_FIELDS:
+        if name not in header_dict:
+            raise InvalidRequest(
+                f"xqueue_header has no {name!r}; expected a JSON object with " + ", ".join(SUBMIT_HEADER_FIELDS)
+            )
+    lms_key = header_dict["lms_key"]
+    if not isinstance(lms_key, str) or not lms_key or len(lms_key) > MAX_KEY_LENGTH:
+        raise InvalidRequest(f"xqueue_header lms_key must be a non-empty string of at most {MAX_KEY_LENGTH} characters")
+    queue_name = check_queue(header_dict["queue_name"])
+    target = parse_callback_url(header_dict["lms_callback_url"])
+    return SubmitRequest(
+        xqueue_header=header,
+        xqueue_body=body,
+        queue_name=queue_name,
+        lms_callback_url=target.url,
+        lms_key=lms_key,
+        target=target,
+        anonymous_student_id=anonymous_student_id(body),
+        points_possible=parse_points_possible(data.get("points_possible")),
+    )
+
+
+def check_files(files: Mapping[str, Any]) -> None:
+    """Refuse more files, or bigger ones, than the intake takes."""
+    max_files, max_bytes = get_setting("MAX_FILES"), get_setting("MAX_FILE_BYTES")
+    if len(files) > max_files:
+        raise PayloadTooLarge(f"{len(files)} files sent; at most {max_files} are accepted")
+    for name, upload in files.items():
+        if upload.size > max_bytes:
+            raise PayloadTooLarge(f"file {name!r} has {upload.size} bytes; at most {max_bytes} are accepted")
+
+
+def parse_reply(data: Mapping[str, Any]) -> GraderReply:
+    """Check a put_result request's fields (form data)."""
+    header = _field(data, "xqueue_header", "the grader")
+    body = _field(data, "xqueue_body", "the grader")
+    limit = get_setting("MAX_REPLY_BYTES")
+    if len(body.encode("utf-8", "surrogatepass")) > limit:
+        raise PayloadTooLarge(f"xqueue_body is larger than {limit} bytes")
+    header_dict = _json_object(
+        header, "xqueue_header", "the header exactly as get_submission served it (submission_id, submission_key)"
+    )
+    for name in REPLY_HEADER_FIELDS:
+        if name not in header_dict:
+            raise InvalidRequest(f"xqueue_header has no {name!r}; send back the header exactly as it was served")
+    submission_id, key = header_dict["submission_id"], header_dict["submission_key"]
+    if isinstance(submission_id, bool) or not isinstance(submission_id, int | str):
+        raise InvalidRequest(f"xqueue_header submission_id {submission_id!r} is not a submission id")
+    try:
+        submission_id = int(submission_id)
+    except ValueError:
+        raise InvalidRequest(f"xqueue_header submission_id {submission_id!r} is not a submission id")
+    if not 0 < submission_id < 2**63:
+        raise InvalidRequest(f"xqueue_header submission_id {submission_id} is out of range")
+    if not isinstance(key, str) or not key:
+        raise InvalidRequest("xqueue_header submission_key must be the non-empty string served with the submission")
+    return GraderReply(submission_id=submission_id, submission_key=key, xqueue_header=header, xqueue_body=body)

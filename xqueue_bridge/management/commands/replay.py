@@ -1,0 +1,48 @@
+"""``xqueue-bridge replay``: queue given-up deliveries again, selected by id, course, queue or time."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+
+from xqueue_bridge import replay
+
+
+def _when(value: str | None, option: str):
+    if value is None:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise CommandError(f"{option} {value!r} is not a date and time; expected e.g. 2026-11-25T14:00:00+00:00")
+    return parsed
+
+
+class Command(BaseCommand):
+    help = "Queue dead deliveries again (fresh retry budget). --dry-run lists what would be replayed."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--id", type=int, action="append", dest="ids", default=[], help="delivery id")
+        parser.add_argument("--course", default=None)
+        parser.add_argument("--queue", default=None)
+        parser.add_argument("--since", default=None, help="created at or after (ISO 8601)")
+        parser.add_argument("--until", default=None, help="created before (ISO 8601)")
+        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--by", default="cli", help="who replays (kept in the delivery's history)")
+
+    def handle(self, *args, **options):
+        if not (options["ids"] or options["course"] or options["queue"] or options["since"] or options["until"]):
+            raise CommandError("Say which deliveries: --id, --course, --queue, --since or --until")
+        selected = replay.select(
+            ids=options["ids"], course_id=options["course"], queue_name=options["queue"],
+            since=_when(options["since"], "--since"), until=_when(options["until"], "--until"),
+        )
+        for delivery in selected:
+            self.stdout.write(
+                f"delivery {delivery.pk} (submission {delivery.submission_id}, {delivery.path}, "
+                f"{delivery.submission.course_id}): {replay.describe(delivery)}; last error: {delivery.last_error}"
+            )
+        if options["dry_run"]:
+            self.stdout.write(f"{selected.count()} deliveries would be replayed (dry run: nothing changed)")
+            return
+        replayed = replay.replay(selected, changed_by=options["by"])
+        self.stdout.write(f"{len(replayed)} deliveries queued again")

@@ -1,0 +1,102 @@
+"""
+The event path: the reply becomes ``ExternalGraderScoreData`` exactly as edx-submissions 4.0.2 builds it,
+and ``EXTERNAL_GRADER_SCORE_SUBMITTED`` is sent with openedx-events (to in-process receivers and, where
+``EVENT_BUS_PRODUCER_CONFIG`` says so, to the event bus).
+
+edx-submissions' reading of a reply (its ``put_result``): the body is JSON; ``score`` is a fraction of
+tests passed and ``points_earned = round(score * points_possible)`` with Python's half-to-even rounding;
+a score that cannot be multiplied and rounded, or rounds below zero, is not scored (edx-submissions
+re-queues the submission silently). ``correct`` and ``msg`` are not read here: the LMS reads them from
+``score_msg``, the raw reply.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import attr
+from openedx_events.learning.data import ExternalGraderScoreData
+from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
+
+from xqueue_bridge.data import DeliveryResult
+from xqueue_bridge.models import Submission
+
+# PositiveIntegerField's range that every database keeps (edx-submissions stores points_earned in one).
+MAX_POINTS = 2**31 - 1
+
+
+@attr.frozen
+class EventInterpretation:
+    """What the event path makes of one reply: the event's data, or why there is no event."""
+
+    score: ExternalGraderScoreData | None
+    reason: str | None = None
+
+    @property
+    def scorable(self) -> bool:
+        return self.score is not None
+
+
+def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | None]:
+    """``round(score * points_possible)`` as edx-submissions computes it, or (None, why not)."""
+    expected = 'expected a JSON object such as {"correct": true, "score": 0.75, "msg": "<p>...</p>"}'
+    try:
+        parsed = json.loads(reply)
+    except ValueError:
+        return None, f"the reply is not JSON; {expected}"
+    if not isinstance(parsed, dict):
+        return None, f"the reply is a JSON {type(parsed).__name__}, not an object; {expected}"
+    if "score" not in parsed or parsed["score"] is None:
+        return None, f"the reply has no score; {expected}"
+    score = parsed["score"]
+    if not isinstance(score, int | float):  # bool counts as a number, as it does in Python arithmetic
+        return None, f"score {score!r} is not a number; expected a fraction of tests passed, 0.0 to 1.0"
+    if isinstance(score, float) and not math.isfinite(score):
+        return None, f"score {score!r} is not a finite number; expected a fraction of tests passed, 0.0 to 1.0"
+    try:
+        points = round(score * points_possible)
+    except (ValueError, OverflowError):
+        return None, f"score {score!r} cannot be turned into points; expected a fraction from 0.0 to 1.0"
+    if points < 0:
+        return None, f"score {score!r} is negative; expected a fraction of tests passed, 0.0 to 1.0"
+    if points > MAX_POINTS:
+        return None, f"score {score!r} gives {points} points, more than {MAX_POINTS}; expected 0.0 to 1.0"
+    return points, None
+
+
+def interpret(submission: Submission, reply: str) -> EventInterpretation:
+    """The event edx-submissions would send for ``reply`` to ``submission``, or why it would send none."""
+    points, reason = points_earned(reply, submission.points_possible)
+    if points is None:
+        return EventInterpretation(score=None, reason=reason)
+    return EventInterpretation(
+        score=ExternalGraderScoreData(
+            points_possible=submission.points_possible,
+            points_earned=points,
+            course_id=submission.course_id,
+            score_msg=reply,
+            submission_id=submission.pk,
+            user_id=submission.anonymous_student_id,
+            module_id=submission.usage_key,
+            queue_key=submission.lms_key,
+            queue_name=submission.queue_name,
+        )
+    )
+
+
+def score_from_fields(fields: dict) -> ExternalGraderScoreData:
+    return ExternalGraderScoreData(**fields)
+
+
+def deliver(score: ExternalGraderScoreData) -> DeliveryResult:
+    """Send the event once. A receiver that raises is a failed delivery, retried by the caller's policy."""
+    started = time.monotonic()
+    try:
+        EXTERNAL_GRADER_SCORE_SUBMITTED.send_event(send_robust=False, score=score)
+    except Exception as exc:  # any receiver's failure: the result has not reached the learner
+        return DeliveryResult(
+            ok=False, duration=time.monotonic() - started, error=f"receiver raised {type(exc).__name__}: {exc}"[:500]
+        )
+    return DeliveryResult(ok=True, duration=time.monotonic() - started)

@@ -1,0 +1,44 @@
+"""The bridge under gunicorn, configured in code (threaded workers, a drainer thread per worker)."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+def _start_drainer(worker) -> None:
+    from xqueue_bridge.delivery import start_drainer_thread
+
+    start_drainer_thread()
+
+
+class BridgeApplication(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from xqueue_bridge.wsgi import application
+
+        return application
+
+
+def run(*, host: str, port: int, workers: int, threads: int, timeout: int, drainer: bool, access_log: bool) -> None:
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": timeout,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "proc_name": "xqueue-bridge",
+    }
+    if access_log:
+        options["accesslog"] = "-"
+    if drainer:
+        options["post_worker_init"] = _start_drainer
+    BridgeApplication(options).run()

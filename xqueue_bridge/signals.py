@@ -1,0 +1,16 @@
+"""
+Django signals the bridge sends at the points other parts (shadow comparison, metrics) hook into.
+
+``reply_accepted`` and ``reply_refused`` are sent inside the put_result transaction, so a receiver's
+writes commit or roll back with the reply; ``delivery_finished`` is sent after a delivery attempt has
+been recorded, outside any transaction.
+"""
+
+from django.dispatch import Signal
+
+# sender=Submission; kwargs: submission, delivery
+reply_accepted = Signal()
+# sender=Submission; kwargs: submission, reply (str), reason (str)
+reply_refused = Signal()
+# sender=Delivery; kwargs: delivery, result (DeliveryResult), final (bool: delivered or dead)
+delivery_finished = Signal()

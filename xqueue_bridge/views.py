@@ -1,0 +1,193 @@
+"""
+The XQueue HTTP API at ``/xqueue/``: thin views over ``xqueue_bridge.api``.
+
+Every reply is ``{"return_code": 0 | 1, "content": ...}``. Wire habits the real clients depend on:
+``login``, ``logout``, ``submit`` and ``put_result`` take POSTs without a CSRF token (the LMS's client
+sends none, older graders neither); GET ``login`` sets the CSRF cookie (xqueue-watcher fetches it first)
+and answers ``login_required``; a request without a session is redirected (302) to ``/xqueue/login/``,
+which the LMS's client follows to that ``login_required`` answer and a grader takes as its cue to log
+in again. Errors carry an honest HTTP status and say what was wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hmac
+import json
+import logging
+import mimetypes
+
+from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from xqueue_bridge import api
+from xqueue_bridge.conf import get_setting
+from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, XQueueBridgeError
+from xqueue_bridge.intake import check_files, parse_reply, parse_submit
+
+log = logging.getLogger(__name__)
+
+
+def envelope(success: bool, content, status: int = 200) -> JsonResponse:
+    return JsonResponse({"return_code": 0 if success else 1, "content": content}, status=status)
+
+
+def in_group(user) -> bool:
+    return user.is_active and user.groups.filter(name=get_setting("GROUP")).exists()
+
+
+def _basic_auth_ok(request: HttpRequest) -> bool:
+    expected = get_setting("HTTP_BASIC_AUTH")
+    if not expected:
+        return True
+    scheme, _, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    wanted = f"{expected[0]}:{expected[1]}"
+    return hmac.compare_digest(given.encode("utf-8"), wanted.encode("utf-8"))
+
+
+def xqueue_view(*methods: str, session: bool = True):
+    """Wrap an XQueue view: basic auth, method, size limit, session and group, errors as envelopes."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not _basic_auth_ok(request):
+                response = envelope(False, "HTTP basic authentication required", status=401)
+                response["WWW-Authenticate"] = 'Basic realm="xqueue"'
+                return response
+            if request.method not in methods:
+                response = envelope(
+                    False, f"{request.path} takes {' or '.join(methods)}, not {request.method}", status=405
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                size = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                size = 0
+            limit = get_setting("MAX_REQUEST_BYTES")
+            if size > limit:
+                return envelope(False, f"Request body of {size} bytes is over the limit of {limit}", status=413)
+            if session and not request.user.is_authenticated:
+                return HttpResponseRedirect(reverse("xqueue-login"))
+            if session and not in_group(request.user):
+                return _error(NotInGroup(
+                    f"User {request.user.get_username()!r} is not in the {get_setting('GROUP')!r} group; "
+                    "an operator adds it with `xqueue-bridge users`"
+                ))
+            try:
+                return view(request, *args, **kwargs)
+            except (RequestDataTooBig, TooManyFilesSent) as exc:
+                return _error(PayloadTooLarge(f"Request refused: {exc}"))
+            except XQueueBridgeError as exc:
+                return _error(exc)
+
+        return wrapper
+
+    return decorate
+
+
+def _error(exc: XQueueBridgeError) -> JsonResponse:
+    log.info("XQueue request refused (%s): %s", exc.http_status, exc.message)
+    return envelope(False, exc.message, status=exc.http_status)
+
+
+@xqueue_view("GET", "POST", session=False)
+def login_view(request: HttpRequest) -> JsonResponse:
+    if request.method == "GET":
+        get_token(request)  # sets the csrftoken cookie for clients that send X-CSRFToken afterwards
+        return envelope(False, "login_required")
+    username, password = request.POST.get("username"), request.POST.get("password")
+    if not username or password is None:
+        raise InvalidRequest("Insufficient login info: POST username and password")
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        return envelope(False, "Incorrect login credentials", status=401)
+    if not in_group(user):
+        raise NotInGroup(f"User {username!r} is not in the {get_setting('GROUP')!r} group")
+    login(request, user)
+    return envelope(True, "Logged in")
+
+
+@xqueue_view("GET", "POST", session=False)
+def logout_view(request: HttpRequest) -> JsonResponse:
+    logout(request)
+    return envelope(True, "Goodbye")
+
+
+@xqueue_view("GET", "POST", session=False)
+def status_view(request: HttpRequest) -> JsonResponse:
+    return envelope(True, "OK")
+
+
+@xqueue_view("POST")
+def submit_view(request: HttpRequest) -> JsonResponse:
+    submit_request = parse_submit(request.POST)
+    check_files(request.FILES)
+    _, length = api.submit(submit_request, request.FILES)
+    return envelope(True, str(length))
+
+
+def _queue_name(request: HttpRequest, endpoint: str) -> str:
+    queue_name = request.GET.get("queue_name")
+    if not queue_name:
+        raise InvalidRequest(f"'{endpoint}' must provide parameter 'queue_name'")
+    return queue_name
+
+
+@xqueue_view("GET")
+def get_queuelen_view(request: HttpRequest) -> JsonResponse:
+    return envelope(True, api.queue_length(_queue_name(request, "get_queuelen")))
+
+
+@xqueue_view("GET")
+def get_submission_view(request: HttpRequest) -> JsonResponse:
+    queue_name = _queue_name(request, "get_submission")
+    submission = api.pull(queue_name)
+    if submission is None:
+        return envelope(False, f"Queue '{queue_name}' is empty")
+
+    def file_url(path: str) -> str:
+        url = default_storage.url(path)
+        if url.startswith(("http://", "https://")):
+            return url
+        return request.build_absolute_uri(reverse("xqueue-file", args=[path.removeprefix(api.FILES_PREFIX + "/")]))
+
+    return envelope(True, json.dumps(api.grader_payload(submission, file_url)))
+
+
+@xqueue_view("POST")
+def put_result_view(request: HttpRequest) -> JsonResponse:
+    outcome = api.put_result(parse_reply(request.POST))
+    if not outcome.accepted:
+        log.info("reply for submission %s refused: %s", outcome.submission.pk, outcome.refusal)
+        return envelope(False, outcome.refusal, status=422)
+    return envelope(True, "")
+
+
+def file_view(request: HttpRequest, path: str) -> FileResponse:
+    """An uploaded file; its URL holds a random folder name, which is what grants access (like a signed URL)."""
+    if request.method != "GET" or ".." in path.split("/"):
+        raise Http404("no such file")
+    name = f"{api.FILES_PREFIX}/{path}"
+    if not default_storage.exists(name):
+        raise Http404("no such file")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "attachment"
+    return response
