@@ -18,7 +18,8 @@ class BridgeApplication(BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are left out
+                self.cfg.set(key, value)
 
     def load(self):
         from xqueue_bridge.wsgi import application
@@ -36,6 +37,9 @@ def run(*, host: str, port: int, workers: int, threads: int, timeout: int, drain
         "graceful_timeout": 10,
         "keepalive": 5,
         "proc_name": "xqueue-bridge",
+        # gunicorn 23+ opens a control socket in the home folder by default; several bridges (tests, demo)
+        # on one machine would share it.
+        "control_socket_disable": True,
     }
     if access_log:
         options["accesslog"] = "-"
