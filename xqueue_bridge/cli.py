@@ -16,7 +16,8 @@ USAGE = """usage: xqueue-bridge COMMAND [options]
 Serving
   serve              migrate and serve the XQueue API over HTTP (gunicorn, several workers and threads)
   worker             deliver due results and run shadow comparisons until stopped
-  demo               the whole loop on the embedded default, printed course by course
+  demo               the whole loop on the embedded default, printed course by course (--keep
+                     keeps its data folder)
 Operating
   users              create or update the LMS and grader accounts in the xqueue group
   rollout            show and set the stage of courses and orgs, percentages, history
@@ -40,10 +41,32 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     name, rest = argv[0], argv[1:]
-    if name == "manage":
+    if name == "demo":
+        _run_demo(rest, execute_from_command_line)
+    elif name == "manage":
         execute_from_command_line(["xqueue-bridge", *rest])
     else:
         execute_from_command_line(["xqueue-bridge", name.replace("-", "_"), *rest])
+
+
+def _run_demo(rest: list[str], execute) -> None:
+    """The demo runs on a fresh embedded default: its own data folder and SQLite, removed afterwards."""
+    import shutil
+    import tempfile
+
+    keep = "--keep" in rest
+    rest = [arg for arg in rest if arg != "--keep"]
+    home = tempfile.mkdtemp(prefix="xqueue-bridge-demo-")
+    os.environ["XQUEUE_BRIDGE_HOME"] = home
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    try:
+        execute(["xqueue-bridge", "demo", *rest])
+    finally:
+        if keep:
+            sys.stdout.write(f"Demo data kept in {home}\n")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
