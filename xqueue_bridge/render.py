@@ -341,3 +341,15 @@ def get_renderer() -> CapaRenderer:
                 )
             _renderers[path] = cls()
         return _renderers[path]
+
+
+def get_applying_renderer() -> StandaloneRenderer:
+    """The configured renderer, for a receiving end: one that can ``apply`` updates, not only dry-run."""
+    renderer = get_renderer()
+    if not callable(getattr(renderer, "apply", None)):
+        raise ConfigurationError(
+            f"XQUEUE_BRIDGE['RENDERER'] = {get_setting('RENDERER')!r} cannot apply score updates, but "
+            "RECEIVING_ENDS is on; name a renderer with apply() (xqueue_bridge.render.StandaloneRenderer) "
+            "or turn RECEIVING_ENDS off where the LMS receives results itself"
+        )
+    return renderer

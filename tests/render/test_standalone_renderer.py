@@ -11,7 +11,13 @@ from django.test import override_settings
 from tests.sink import helpers
 from tests.sink.helpers import ANON, KEY, USAGE, USER, callback_update, event_update, queue, reply
 from xqueue_bridge.errors import ConfigurationError, UnknownProblem
-from xqueue_bridge.render import INVALID_REPLY_MSG, CapaRenderer, StandaloneRenderer, get_renderer
+from xqueue_bridge.render import (
+    INVALID_REPLY_MSG,
+    CapaRenderer,
+    StandaloneRenderer,
+    get_applying_renderer,
+    get_renderer,
+)
 from xqueue_bridge.sink import api as sink
 from xqueue_bridge.sink.models import LearnerUpdate, ProblemState
 
@@ -338,3 +344,13 @@ def test_state_user_id_is_the_numeric_lms_id_as_text():
     queue(user_id=int(USER))
 
     assert helpers.state().user_id == USER
+
+
+@override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.CapaRenderer"})
+def test_receiving_ends_need_a_renderer_that_can_apply():
+    with pytest.raises(ConfigurationError, match="RECEIVING_ENDS"):
+        get_applying_renderer()
+
+
+def test_receiving_ends_get_the_configured_standalone_renderer():
+    assert get_applying_renderer() is get_renderer()

@@ -22,7 +22,7 @@ from openedx_events.learning.data import ExternalGraderScoreData
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import RenderOutcome, ScoreUpdate
 from xqueue_bridge.errors import RenderFailed
-from xqueue_bridge.render import get_renderer
+from xqueue_bridge.render import get_applying_renderer
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def handle_external_grader_score(sender, score: ExternalGraderScoreData, **kwarg
         via="event",
         anonymous_student_id=None if score.user_id is None else str(score.user_id),
     )
-    outcome = get_renderer().apply(update)  # UnknownProblem propagates
+    outcome = get_applying_renderer().apply(update)  # UnknownProblem propagates
     if outcome.error:
         log.warning("score event for submission %s not applied: %s", score.submission_id, outcome.error)
         raise RenderFailed(f"submission {score.submission_id}: {outcome.error}")

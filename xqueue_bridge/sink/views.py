@@ -25,7 +25,7 @@ from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import ScoreUpdate
 from xqueue_bridge.errors import UnknownProblem
 from xqueue_bridge.keys import unquote_slashes
-from xqueue_bridge.render import DISPATCHES, get_renderer
+from xqueue_bridge.render import DISPATCHES, get_applying_renderer
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def xqueue_callback(
         dispatch=dispatch,
     )
     try:
-        outcome = get_renderer().apply(update)
+        outcome = get_applying_renderer().apply(update)
     except UnknownProblem as exc:
         raise Http404(exc.message)
     if outcome.error:
