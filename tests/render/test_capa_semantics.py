@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.sink.helpers import KEY, callback_update, reply
+from tests.sink.factories import KEY, callback_update, reply
 from xqueue_bridge.data import ProblemSnapshot
 from xqueue_bridge.render import INVALID_REPLY_MSG, CapaRenderer, parse_score_msg
 

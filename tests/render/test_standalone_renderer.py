@@ -8,8 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
-from tests.sink import helpers
-from tests.sink.helpers import ANON, KEY, USAGE, USER, callback_update, event_update, queue, reply
+from tests.sink import factories
+from tests.sink.factories import ANON, KEY, USAGE, USER, callback_update, event_update, queue, reply
 from xqueue_bridge.errors import ConfigurationError, UnknownProblem
 from xqueue_bridge.render import (
     INVALID_REPLY_MSG,
@@ -30,7 +30,7 @@ def test_callback_update_is_applied_to_the_learners_state_and_logged():
 
     outcome = renderer.apply(callback_update(reply(correct=True, score=1.5, msg="<p>nearly</p>")))
 
-    state = helpers.state()
+    state = factories.state()
     assert outcome.applied
     assert (state.queuekey, state.correctness, state.npoints, state.msg) == (
         None,
@@ -40,7 +40,7 @@ def test_callback_update_is_applied_to_the_learners_state_and_logged():
     )
     assert state.feedback_html == outcome.feedback_html
     assert "1.5 / 2 points" in state.feedback_html
-    [logged] = helpers.updates()
+    [logged] = factories.updates()
     assert (logged.via, logged.dispatch, logged.valid_reply, logged.applied, logged.applied_key) == (
         "callback",
         "score_update",
@@ -60,7 +60,7 @@ def test_event_update_finds_the_learner_by_anonymous_id():
     assert outcome.applied
     state = sink.problem_state(USAGE, anonymous_student_id=ANON)
     assert (state.correctness, state.npoints) == ("incorrect", 0.0)
-    assert [u.via for u in helpers.updates()] == ["event"]
+    assert [u.via for u in factories.updates()] == ["event"]
 
 
 @pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_update_for_an_unknown_learner_or_problem_raises_unknown_problem(update)
 
     with pytest.raises(UnknownProblem, match=r"no problem state|names no"):
         renderer.apply(update)
-    assert helpers.updates() == []
+    assert factories.updates() == []
 
 
 @pytest.mark.django_db
@@ -96,11 +96,11 @@ def test_update_for_an_unknown_learner_or_problem_raises_unknown_problem(update)
 def test_dry_run_persists_nothing_and_predicts_the_real_outcome(via):
     queue()
     update = (callback_update if via == "callback" else event_update)(reply(score=0.5, msg="<p>half</p>"))
-    before = helpers.state()
+    before = factories.state()
 
     predicted = renderer.apply(update, dry_run=True)
 
-    after_dry_run = helpers.state()
+    after_dry_run = factories.state()
     assert (after_dry_run.queuekey, after_dry_run.correctness, after_dry_run.npoints, after_dry_run.msg) == (
         before.queuekey,
         before.correctness,
@@ -120,8 +120,8 @@ def test_redelivery_of_an_applied_result_is_a_logged_no_op():
     second = renderer.apply(event_update(reply(score=0, msg="<p>second</p>")))
 
     assert first.applied and not second.applied and not second.changed
-    assert (helpers.state().npoints, helpers.state().msg) == (1.0, "<p>first</p>")
-    assert [(u.via, u.applied) for u in helpers.updates()] == [("callback", True), ("event", False)]
+    assert (factories.state().npoints, factories.state().msg) == (1.0, "<p>first</p>")
+    assert [(u.via, u.applied) for u in factories.updates()] == [("callback", True), ("event", False)]
 
 
 @pytest.mark.django_db
@@ -130,7 +130,7 @@ def test_invalid_reply_is_persisted_as_capa_shows_it():
 
     outcome = renderer.apply(callback_update("not json"))
 
-    state = helpers.state()
+    state = factories.state()
     assert not outcome.valid_reply
     assert (state.queuekey, state.correctness, state.npoints, state.msg) == (
         None,
@@ -138,7 +138,7 @@ def test_invalid_reply_is_persisted_as_capa_shows_it():
         None,
         INVALID_REPLY_MSG,
     )
-    [logged] = helpers.updates()
+    [logged] = factories.updates()
     assert (logged.valid_reply, logged.applied, logged.applied_key) == (False, False, None)
 
 
@@ -148,10 +148,10 @@ def test_failed_update_changes_no_state_and_is_logged_with_its_error():
 
     outcome = renderer.apply(callback_update(reply(score="full marks")))
 
-    state = helpers.state()
+    state = factories.state()
     assert outcome.error
     assert (state.queuekey, state.correctness) == (KEY, "incomplete")
-    [logged] = helpers.updates()
+    [logged] = factories.updates()
     assert not logged.applied and "not a number" in logged.error
 
 
@@ -161,7 +161,7 @@ def test_ungraded_response_records_the_message_and_keeps_score_and_key():
 
     outcome = renderer.apply(callback_update('{"msg": "<p>plot</p>"}', dispatch="ungraded_response"))
 
-    state = helpers.state()
+    state = factories.state()
     assert not outcome.applied and outcome.error is None
     assert (state.ungraded_msg, state.queuekey, state.correctness, state.npoints) == (
         "<p>plot</p>",
@@ -169,7 +169,7 @@ def test_ungraded_response_records_the_message_and_keeps_score_and_key():
         "incomplete",
         None,
     )
-    assert [(u.dispatch, u.applied) for u in helpers.updates()] == [("ungraded_response", False)]
+    assert [(u.dispatch, u.applied) for u in factories.updates()] == [("ungraded_response", False)]
 
 
 @pytest.mark.django_db
@@ -189,8 +189,8 @@ def test_messages_every_database_cannot_hold_are_stored_with_replacement_charact
     outcome = renderer.apply(callback_update(reply(msg="<p>a\u0000b</p><<a href=\ud800")))
 
     assert outcome.applied
-    assert helpers.state().msg == "<p>a\ufffdb</p><<a href=\ufffd"
-    assert '<div class="xqueue-feedback-message"><p>ab</p>&lt;</div>' in helpers.state().feedback_html
+    assert factories.state().msg == "<p>a\ufffdb</p><<a href=\ufffd"
+    assert '<div class="xqueue-feedback-message"><p>ab</p>&lt;</div>' in factories.state().feedback_html
 
 
 @pytest.mark.django_db
@@ -236,7 +236,7 @@ def test_applied_key_is_set_exactly_when_applied(applied, applied_key):
 def test_learner_updates_are_append_only():
     queue()
     renderer.apply(callback_update(reply()))
-    [logged] = helpers.updates()
+    [logged] = factories.updates()
 
     logged.applied = False
     with pytest.raises(ValueError, match="append-only"):
@@ -247,7 +247,7 @@ def test_learner_updates_are_append_only():
 def test_lost_race_past_the_lock_becomes_a_no_op(monkeypatch):
     """Were two deliveries to see the key unconsumed, the guard lets one apply and the other re-reads."""
     queue()
-    stale = helpers.state()  # read before the first delivery consumed the key
+    stale = factories.state()  # read before the first delivery consumed the key
     renderer.apply(callback_update(reply(score=1, msg="<p>first</p>")))
     real_locate = sink.locate_problem
     calls = []
@@ -261,8 +261,8 @@ def test_lost_race_past_the_lock_becomes_a_no_op(monkeypatch):
 
     assert calls == [True, True]
     assert not outcome.applied
-    assert (helpers.state().npoints, helpers.state().msg) == (1.0, "<p>first</p>")
-    assert [u.applied for u in helpers.updates()] == [True, False]
+    assert (factories.state().npoints, factories.state().msg) == (1.0, "<p>first</p>")
+    assert [u.applied for u in factories.updates()] == [True, False]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -308,7 +308,7 @@ def test_begin_attempt_queues_again_under_a_new_key():
     outcome = renderer.apply(callback_update(reply(correct=False, score=0), queuekey="key-2"))
 
     assert outcome.applied
-    assert [u.applied_key for u in helpers.updates()] == [KEY, "key-2"]
+    assert [u.applied_key for u in factories.updates()] == [KEY, "key-2"]
 
 
 def test_get_renderer_returns_the_configured_renderer_once():
@@ -343,7 +343,7 @@ def test_get_renderer_names_a_bad_setting(path, message):
 def test_state_user_id_is_the_numeric_lms_id_as_text():
     queue(user_id=int(USER))
 
-    assert helpers.state().user_id == USER
+    assert factories.state().user_id == USER
 
 
 @override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.CapaRenderer"})
