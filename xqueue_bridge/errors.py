@@ -69,8 +69,33 @@ class UnscorableReply(XQueueBridgeError):
 
 
 class InvalidTransition(Exception):
-    """A status change that the submission or delivery status machine does not allow (a bug, not bad input)."""
+    """A status change the submission or delivery status machine does not allow (a bug, not bad input)."""
 
 
 class ConfigurationError(Exception):
     """A setting has a value the bridge cannot use; the message names the setting and what it expects."""
+
+
+class UnknownProblem(LookupError):
+    """
+    A score update names a learner and problem the sink holds no state for (the LMS answers 404).
+
+    The standalone sink knows a problem once ``xqueue_bridge.sink.api.begin_attempt`` recorded it.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class RenderFailed(Exception):
+    """
+    Applying a score update raised where the LMS's would (e.g. a non-numeric ``score``).
+
+    The receiving ends turn it into the LMS's failure: HTTP 500 on the callback, an exception out of the
+    signal receiver. Nothing was applied; the delivery may be retried.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

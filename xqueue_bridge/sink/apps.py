@@ -8,3 +8,13 @@ class SinkConfig(AppConfig):
     label = "xqueue_bridge_sink"
     verbose_name = "XQueue bridge: standalone sink"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connected always; the receiver itself does nothing while RECEIVING_ENDS is off.
+        from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
+
+        from xqueue_bridge.sink.receivers import handle_external_grader_score
+
+        EXTERNAL_GRADER_SCORE_SUBMITTED.connect(
+            handle_external_grader_score, dispatch_uid="xqueue_bridge_sink.handle_external_grader_score"
+        )

@@ -1,0 +1,355 @@
+"""
+The shared renderer: the one sink both delivery paths end in.
+
+A renderer applies one grader result (a ``ScoreUpdate``) to a learner's problem the way the LMS's capa
+``CodeResponse`` does ("legacy interpretation") and renders the feedback a learner
+sees. ``CapaRenderer`` is pure: ``evaluate`` and ``dry_run`` compute an outcome and persist nothing,
+which is what shadow mode compares. ``StandaloneRenderer`` also keeps the learner's state in the
+standalone sink's tables. The receiving ends call ``get_renderer()``, the instance the RENDERER setting
+names (docs/decisions/0002-shared-renderer-contract.rst).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import math
+import threading
+import warnings
+from typing import Any
+
+import attr
+import html5lib
+from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
+from html5lib.constants import DataLossWarning
+from lxml import etree
+
+from xqueue_bridge.conf import get_setting
+from xqueue_bridge.data import ProblemSnapshot, RenderOutcome, ScoreUpdate
+from xqueue_bridge.errors import ConfigurationError
+from xqueue_bridge.sanitize import sanitize_feedback
+
+log = logging.getLogger(__name__)
+
+# html5lib warns each time it coerces a grader's markup into XML-compatible names; the validity check only
+# needs the result, and the warnings would flood logs with grader content.
+warnings.filterwarnings("ignore", category=DataLossWarning)
+
+SCORE_UPDATE = "score_update"
+UNGRADED_RESPONSE = "ungraded_response"
+DISPATCHES = (SCORE_UPDATE, UNGRADED_RESPONSE)
+
+# What capa shows a learner when a grader's reply is not one it accepts (its exact words).
+INVALID_REPLY_MSG = "Invalid grader reply. Please contact the course staff."
+REQUIRED_FIELDS = ("correct", "score", "msg")
+EXPECTED_REPLY = 'a JSON object such as {"correct": true, "score": 1, "msg": "<p>All tests passed</p>"}'
+
+
+@attr.frozen
+class GraderReply:
+    """A grader reply as capa reads it: whether it is valid and, if so, its three fields (unchecked)."""
+
+    valid: bool
+    correct: Any = False
+    score: Any = 0
+    msg: Any = ""
+    reason: str = ""  # why an invalid reply is invalid, for logs and operators
+
+
+class ReplyError(Exception):
+    """The reply makes capa raise rather than answer (the LMS answers HTTP 500 and applies nothing)."""
+
+
+def parse_score_msg(score_msg: Any) -> GraderReply:
+    """
+    Read a grader reply as capa's ``CodeResponse._parse_score_msg`` does.
+
+    - The reply must decode as JSON (``json.loads``; a TypeError or ValueError makes it invalid) and be an
+      object holding all of ``correct``, ``score`` and ``msg``; their values are not checked here.
+    - ``msg`` must parse as XML (``lxml.etree.fromstring``); failing that (XMLSyntaxError only), as an HTML
+      fragment (``html5lib.parseFragment`` with the lxml tree builder). A ValueError from html5lib, or a
+      fragment that parses to nothing (an empty string, a lone end tag such as ``</div>``) is invalid.
+      Anything other than a syntax error from the XML parser propagates in capa: a ``msg`` that is not a
+      string (number, null, list, object) or a string with an XML encoding declaration. That raises
+      ReplyError here.
+    """
+    try:
+        result = json.loads(score_msg)
+    except (TypeError, ValueError):
+        return GraderReply(valid=False, reason=f"the reply is not JSON; expected {EXPECTED_REPLY}")
+    if not isinstance(result, dict):
+        return GraderReply(
+            valid=False, reason=f"the reply is a JSON {type(result).__name__}; expected {EXPECTED_REPLY}"
+        )
+    missing = [name for name in REQUIRED_FIELDS if name not in result]
+    if missing:
+        return GraderReply(
+            valid=False, reason=f"the reply has no {', '.join(missing)}; expected {EXPECTED_REPLY}"
+        )
+    msg = result["msg"]
+    try:
+        etree.fromstring(msg)
+    except etree.XMLSyntaxError:
+        try:
+            parsed = html5lib.parseFragment(msg, treebuilder="lxml", namespaceHTMLElements=False)
+        except ValueError:
+            parsed = False
+        if not parsed:
+            return GraderReply(valid=False, reason="the reply's msg parses neither as XML nor as HTML")
+    except Exception as exc:  # capa lets these through: the LMS fails the request
+        raise ReplyError(
+            f"the reply's msg cannot be parsed ({type(exc).__name__}: {exc}); "
+            "expected a string of HTML or XML without an encoding declaration"
+        ) from exc
+    return GraderReply(valid=True, correct=result["correct"], score=result["score"], msg=msg)
+
+
+def _points(value: float) -> str:
+    """A number of points for people: ``1``, ``0.5``, ``0.67`` (two decimals at most)."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+_STATUS = {
+    "correct": ("correct", "Correct"),
+    "incorrect": ("incorrect", "Incorrect"),
+    "partially-correct": ("partially-correct", "Partially correct"),
+    "incomplete": ("incomplete", "Queued for grading"),
+    None: ("unanswered", "Not graded"),
+}
+
+
+def feedback_html(snapshot: ProblemSnapshot, *, sanitize: bool | None = None) -> str:
+    """
+    The learner-visible feedback of ``snapshot``: status, "earned / max points" and the grader's message.
+
+    The message is passed through ``sanitize_feedback`` when SANITIZE_FEEDBACK is on (or ``sanitize`` says
+    so); everything else is built from fixed strings and numbers, so the output is deterministic.
+    """
+    if sanitize is None:
+        sanitize = get_setting("SANITIZE_FEEDBACK")
+    css, label = _STATUS.get(snapshot.correctness, (None, None))
+    if css is None:
+        css = label = html.escape(str(snapshot.correctness))
+    message = sanitize_feedback(snapshot.msg) if sanitize else snapshot.msg
+    score = f"{_points(snapshot.earned)} / {_points(snapshot.max_score)} points"
+    return (
+        f'<div class="xqueue-feedback {css}">'
+        f'<p class="xqueue-feedback-status">{label}</p>'
+        f'<p class="xqueue-feedback-score">{score}</p>'
+        f'<div class="xqueue-feedback-message">{message}</div>'
+        "</div>"
+    )
+
+
+class CapaRenderer:
+    """
+    Legacy capa semantics, pure: computes what a score update does to a problem and persists nothing.
+
+    Inside an LMS deployment this is the renderer to name in RENDERER: the LMS's own sink renders for
+    real, and the bridge uses this one for shadow dry runs only.
+    """
+
+    def evaluate(self, before: ProblemSnapshot, update: ScoreUpdate) -> RenderOutcome:
+        """
+        Apply ``update`` (a ``score_update``) to ``before`` as capa's ``CodeResponse.update_score`` does.
+
+        Rules, in capa's order:
+
+        1. The reply is read by ``parse_score_msg``. An invalid reply replaces the entry whatever the queue
+           key: msg becomes INVALID_REPLY_MSG and correctness, npoints and the queue key are cleared (capa
+           does not compare keys first, so a late invalid reply also un-queues a newer submission).
+           ``valid_reply`` and ``applied`` are False.
+        2. correctness is ``"correct"`` if ``correct`` is truthy, else ``"incorrect"`` (independent of the
+           score: ``"false"`` as a string is truthy).
+        3. Nothing changes unless the stored queue key equals ``update.queuekey`` (a duplicate or stale
+           reply, or a problem that is not queued): ``applied`` is False, ``after == before``. Capa checks
+           the score only after this, so a stale reply with a bad score is a quiet no-op too.
+        4. npoints = ``max(score, 0)``: negatives become 0, fractions are kept, nothing is capped at
+           max_score. A score ``max`` cannot compare with 0 (string, null, list, object) raises in capa:
+           here the outcome carries ``error`` and nothing is applied. Booleans count as 1 and 0.
+           Unlike capa, NaN and infinite scores (JSON ``NaN``, ``Infinity``, ``1e999``) are errors too:
+           capa keeps them and the LMS fails later, when the grade is stored.
+        5. msg is the grader's with every ``&nbsp;`` replaced by ``&#160;`` (valid XML), and the queue key
+           is consumed (None), so a redelivery of the same reply is a no-op.
+
+        The score earned is ``after.earned``: npoints when set, else 1 if correct, else 0.
+        """
+        if update.dispatch != SCORE_UPDATE:
+            raise ValueError(f"evaluate handles {SCORE_UPDATE!r} updates, not {update.dispatch!r}")
+        try:
+            reply = parse_score_msg(update.xqueue_body)
+        except ReplyError as exc:
+            return self._failure(before, str(exc), valid_reply=False)
+        if not reply.valid:
+            log.info("grader reply for %s is invalid: %s", update.usage_key, reply.reason)
+            after = attr.evolve(before, queuekey=None, correctness=None, npoints=None, msg=INVALID_REPLY_MSG)
+            return self._outcome(before, after, valid_reply=False, applied=False)
+        correctness = "correct" if reply.correct else "incorrect"
+        if before.queuekey is None or before.queuekey != update.queuekey:
+            log.info("reply for %s: not the queue key waited for, nothing applied", update.usage_key)
+            return self._outcome(before, before, valid_reply=True, applied=False)
+        try:
+            points = max(reply.score, 0)
+        except TypeError:
+            return self._failure(
+                before,
+                f"the reply's score {reply.score!r} is not a number; expected points such as 1 or 0.5",
+            )
+        try:
+            npoints = float(points)
+        except OverflowError:
+            npoints = math.inf
+        if not math.isfinite(npoints):
+            return self._failure(before, f"the reply's score {reply.score!r} is not a finite number")
+        after = attr.evolve(
+            before,
+            queuekey=None,
+            correctness=correctness,
+            npoints=npoints,
+            msg=reply.msg.replace("&nbsp;", "&#160;"),
+        )
+        return self._outcome(before, after, valid_reply=True, applied=True)
+
+    def evaluate_ungraded(
+        self, before: ProblemSnapshot, update: ScoreUpdate
+    ) -> tuple[RenderOutcome, str | None]:
+        """
+        An ``ungraded_response`` (MatlabInput's plot): a message to show, never a score.
+
+        As capa's input does, the body must be JSON (else it raises: ``error``) holding ``msg`` (else it
+        raises); the message is kept only when the queue key matches, and neither the score, the
+        correctness nor the queue key change. Returns the outcome (``after == before``, ``applied`` False)
+        and the message to record, or None.
+        """
+        try:
+            message = json.loads(update.xqueue_body)["msg"]
+        except (TypeError, ValueError, KeyError, IndexError) as exc:
+            return self._failure(
+                before,
+                f"the ungraded response is not a JSON object with a msg ({type(exc).__name__})",
+                valid_reply=False,
+            ), None
+        outcome = self._outcome(before, before, valid_reply=True, applied=False)
+        if before.queuekey is None or before.queuekey != update.queuekey:
+            return outcome, None
+        return outcome, message if isinstance(message, str) else json.dumps(message)
+
+    def dry_run(self, update: ScoreUpdate, before: ProblemSnapshot) -> RenderOutcome:
+        """What ``update`` would do to ``before``; persists nothing (shadow mode compares these)."""
+        if update.dispatch == UNGRADED_RESPONSE:
+            return self.evaluate_ungraded(before, update)[0]
+        return self.evaluate(before, update)
+
+    @staticmethod
+    def _outcome(
+        before: ProblemSnapshot, after: ProblemSnapshot, *, valid_reply: bool, applied: bool
+    ) -> RenderOutcome:
+        return RenderOutcome(
+            valid_reply=valid_reply,
+            applied=applied,
+            before=before,
+            after=after,
+            feedback_html=feedback_html(after),
+        )
+
+    @staticmethod
+    def _failure(before: ProblemSnapshot, error: str, *, valid_reply: bool = True) -> RenderOutcome:
+        return RenderOutcome(
+            valid_reply=valid_reply,
+            applied=False,
+            before=before,
+            after=before,
+            feedback_html=feedback_html(before),
+            error=error,
+        )
+
+
+class StandaloneRenderer(CapaRenderer):
+    """
+    The standalone sink's renderer: capa semantics on learner state kept in ``xqueue_bridge.sink``.
+
+    ``apply`` locks the learner's row, so concurrent deliveries of the same result serialize: the first
+    consumes the queue key and the rest find nothing to apply. A unique constraint on the applied updates
+    of each (problem, queue key) backs the lock up.
+    """
+
+    def apply(self, update: ScoreUpdate, *, dry_run: bool = False) -> RenderOutcome:
+        """
+        Apply ``update`` to the learner's problem and return the outcome.
+
+        The learner is found by course, usage key and numeric user id for callback updates, and by usage
+        key and anonymous student id for event updates; ``UnknownProblem`` when the sink holds no state for
+        them. Unless ``dry_run``, the new state is saved and a ``LearnerUpdate`` row appended, in one
+        transaction. An outcome with ``error`` applied nothing (the receiving end fails as the LMS would).
+        """
+        from xqueue_bridge.sink import api as sink
+
+        if update.dispatch not in DISPATCHES:
+            raise ValueError(f"unknown dispatch {update.dispatch!r}; expected one of {DISPATCHES}")
+        if dry_run:
+            return self.dry_run(update, sink.locate_problem(update).snapshot())
+        try:
+            return self._apply_locked(update)
+        except IntegrityError:
+            # Another delivery of the same result recorded its application first (the guard of
+            # LearnerUpdate); read the state again, where the key is now consumed.
+            log.warning("concurrent application of one queue key for %s; re-reading", update.usage_key)
+            return self._apply_locked(update)
+
+    def _apply_locked(self, update: ScoreUpdate) -> RenderOutcome:
+        from xqueue_bridge.sink import api as sink
+
+        with transaction.atomic():
+            state = sink.locate_problem(update, lock=True)
+            before = state.snapshot()
+            ungraded_msg = None
+            if update.dispatch == UNGRADED_RESPONSE:
+                outcome, ungraded_msg = self.evaluate_ungraded(before, update)
+            else:
+                outcome = self.evaluate(before, update)
+            sink.record_outcome(state, update, outcome, ungraded_msg=ungraded_msg)
+        return outcome
+
+
+_renderers: dict[str, CapaRenderer] = {}
+_renderers_lock = threading.Lock()
+
+
+def get_renderer() -> CapaRenderer:
+    """The renderer named by the RENDERER setting (a dotted path to a CapaRenderer class), one per path."""
+    path = get_setting("RENDERER")
+    renderer = _renderers.get(path)
+    if renderer is not None:
+        return renderer
+    with _renderers_lock:
+        if path not in _renderers:
+            try:
+                cls = import_string(path)
+            except ImportError as exc:
+                raise ConfigurationError(
+                    f"XQUEUE_BRIDGE['RENDERER'] = {path!r} cannot be imported ({exc}); expected a dotted "
+                    "path such as 'xqueue_bridge.render.StandaloneRenderer'"
+                ) from exc
+            if not (isinstance(cls, type) and issubclass(cls, CapaRenderer)):
+                raise ConfigurationError(
+                    f"XQUEUE_BRIDGE['RENDERER'] = {path!r} is not a subclass of "
+                    "xqueue_bridge.render.CapaRenderer"
+                )
+            _renderers[path] = cls()
+        return _renderers[path]
+
+
+def get_applying_renderer() -> StandaloneRenderer:
+    """The configured renderer, for a receiving end: one that can ``apply`` updates, not only dry-run."""
+    renderer = get_renderer()
+    if not callable(getattr(renderer, "apply", None)):
+        raise ConfigurationError(
+            f"XQUEUE_BRIDGE['RENDERER'] = {get_setting('RENDERER')!r} cannot apply score updates, but "
+            "RECEIVING_ENDS is on; name a renderer with apply() (xqueue_bridge.render.StandaloneRenderer) "
+            "or turn RECEIVING_ENDS off where the LMS receives results itself"
+        )
+    return renderer
