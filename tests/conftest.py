@@ -88,6 +88,33 @@ class RecordingLms:
         self.server.server_close()
 
 
+def usage_key_for(course_id: str, block: str) -> str:
+    return f"block-v1:{course_id.removeprefix('course-v1:')}+type@problem+block@{block}"
+
+
+def callback_url_for(base: str, course_id: str = COURSE, user_id: int = 7, block: str | None = None,
+                     dispatch: str = "score_update") -> str:
+    """The lms_callback_url the LMS builds for a learner's problem (usage key slash-quoted)."""
+    usage = usage_key_for(course_id, block or f"p{next(_problem_numbers)}")
+    return f"{base}/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage)}/{dispatch}"
+
+
+@pytest.fixture
+def learner(bridge_url):
+    """A learner's queued problem in the standalone sink, as the LMS records it when the learner submits."""
+    from xqueue_bridge.sink import api as sink
+
+    def queue(*, user_id: int = 7, anonymous_id: str = "anon-7", queuekey: str = "lms-key-1",
+              block: str | None = None, max_score: int = 1, course_id: str = COURSE, base: str | None = None):
+        block = block or f"p{next(_problem_numbers)}"
+        sink.begin_attempt(course_id, usage_key_for(course_id, block), str(user_id), anonymous_id, queuekey,
+                           max_score=max_score)
+        url = callback_url_for(base or bridge_url, course_id, user_id, block)
+        return url, usage_key_for(course_id, block)
+
+    return queue
+
+
 @pytest.fixture
 def recording_lms():
     receiver = RecordingLms()

@@ -52,23 +52,46 @@ def test_callback_stage_loop_delivers_reply_verbatim_to_the_lms(lms, grader, rec
     assert (delivery.path, delivery.status, delivery.attempts) == ("callback", "delivered", 1)
 
 
-def test_event_stage_loop_sends_the_score_event(lms, grader, recording_lms, captured_events):
+def test_callback_stage_loop_updates_what_the_learner_sees(lms, grader, learner):
+    from xqueue_bridge.sink import api as sink
+
+    url, usage_key = learner(user_id=11, anonymous_id="anon-11", queuekey="qk-11")
+    header, body = submission_for(url, key="qk-11", anonymous_id="anon-11")
+    assert lms.submit(header, body) == (0, "1")
+    served = grader.get_submission("test-pull")
+    reply = json.dumps({"correct": True, "score": 1, "msg": "<p>Well done</p>"})
+    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+
+    state = sink.problem_state(usage_key, course_id=COURSE, user_id="11")
+    assert (state.correctness, state.npoints, state.queuekey) == ("correct", 1, None)
+    assert "Well done" in state.feedback_html
+    [update] = sink.learner_updates(usage_key, course_id=COURSE, user_id="11")
+    assert update.via == "callback" and update.applied
+
+
+def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_events):
+    from xqueue_bridge.sink import api as sink
+
     with bridge_settings(DEFAULT_STAGE="event"):
-        url = recording_lms.callback_url()
+        url, usage_key = learner(user_id=42, anonymous_id="anon-42", queuekey="queue-key-9", max_score=4)
         header, body = submission_for(url, key="queue-key-9", anonymous_id="anon-42")
         assert lms.submit(header, body, extra={"points_possible": "4"})[0] == 0
         served = grader.get_submission("test-pull")
         reply = json.dumps({"correct": False, "score": 0.75, "msg": "<p>3 of 4</p>"})
         assert grader.put_result(served["xqueue_header"], reply) == (True, "")
 
-    assert recording_lms.calls == []
     [score] = captured_events
     submission = Submission.objects.get()
     assert score.points_possible == 4 and score.points_earned == 3
     assert score.score_msg == reply
     assert score.user_id == "anon-42" and score.queue_key == "queue-key-9" and score.queue_name == "test-pull"
     assert score.course_id == COURSE and score.submission_id == submission.pk
-    assert score.module_id == submission.usage_key and "type@problem" in score.module_id
+    assert score.module_id == usage_key == submission.usage_key
+    # The LMS receiver renders the raw reply: capa's npoints is the grader's score, not the rounded points.
+    state = sink.problem_state(usage_key, anonymous_student_id="anon-42")
+    assert (state.correctness, state.npoints, state.queuekey) == ("incorrect", 0.75, None)
+    [update] = sink.learner_updates(usage_key, anonymous_student_id="anon-42")
+    assert update.via == "event" and update.applied
 
 
 def test_submit_records_stage_and_reason(lms, recording_lms):

@@ -197,7 +197,7 @@ class Demo:
         for submission in Submission.objects.filter(course_id=course_id).order_by("id"):
             deliveries = list(submission.deliveries.order_by("id"))
             delivered = ", ".join(f"{d.kind} by {d.path}: {d.status}" for d in deliveries) or "nothing delivered"
-            state = sink.problem_state(course_id, submission.usage_key, user_id=submission.user_id)
+            state = sink.problem_state(submission.usage_key, course_id=course_id, user_id=submission.user_id)
             self.out(
                 f"  learner {submission.user_id} [{submission.stage}: {submission.stage_reason}]\n"
                 f"    {delivered}; learner sees {state.correctness}, "

@@ -48,7 +48,7 @@ EXPECTED_REPLY = 'a JSON object such as {"correct": true, "score": 1, "msg": "<p
 
 
 @attr.frozen
-class GraderReply:
+class ParsedScoreMessage:
     """A grader reply as capa reads it: whether it is valid and, if so, its three fields (unchecked)."""
 
     valid: bool
@@ -62,7 +62,7 @@ class ReplyError(Exception):
     """The reply makes capa raise rather than answer (the LMS answers HTTP 500 and applies nothing)."""
 
 
-def parse_score_msg(score_msg: Any) -> GraderReply:
+def parse_score_msg(score_msg: Any) -> ParsedScoreMessage:
     """
     Read a grader reply as capa's ``CodeResponse._parse_score_msg`` does.
 
@@ -78,14 +78,14 @@ def parse_score_msg(score_msg: Any) -> GraderReply:
     try:
         result = json.loads(score_msg)
     except (TypeError, ValueError):
-        return GraderReply(valid=False, reason=f"the reply is not JSON; expected {EXPECTED_REPLY}")
+        return ParsedScoreMessage(valid=False, reason=f"the reply is not JSON; expected {EXPECTED_REPLY}")
     if not isinstance(result, dict):
-        return GraderReply(
+        return ParsedScoreMessage(
             valid=False, reason=f"the reply is a JSON {type(result).__name__}; expected {EXPECTED_REPLY}"
         )
     missing = [name for name in REQUIRED_FIELDS if name not in result]
     if missing:
-        return GraderReply(
+        return ParsedScoreMessage(
             valid=False, reason=f"the reply has no {', '.join(missing)}; expected {EXPECTED_REPLY}"
         )
     msg = result["msg"]
@@ -97,13 +97,13 @@ def parse_score_msg(score_msg: Any) -> GraderReply:
         except ValueError:
             parsed = False
         if not parsed:
-            return GraderReply(valid=False, reason="the reply's msg parses neither as XML nor as HTML")
+            return ParsedScoreMessage(valid=False, reason="the reply's msg parses neither as XML nor as HTML")
     except Exception as exc:  # capa lets these through: the LMS fails the request
         raise ReplyError(
             f"the reply's msg cannot be parsed ({type(exc).__name__}: {exc}); "
             "expected a string of HTML or XML without an encoding declaration"
         ) from exc
-    return GraderReply(valid=True, correct=result["correct"], score=result["score"], msg=msg)
+    return ParsedScoreMessage(valid=True, correct=result["correct"], score=result["score"], msg=msg)
 
 
 def _points(value: float) -> str:
