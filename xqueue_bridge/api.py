@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
+from xqueue_bridge import signals
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import GraderReply, StageDecision, SubmitRequest
 from xqueue_bridge.errors import AlreadyAnswered, IncorrectKey, InvalidRequest, Superseded, UnknownSubmission
@@ -185,6 +186,7 @@ def put_result(reply: GraderReply) -> PutOutcome:
         if submission.status == Submission.Status.GRADED:
             if _same_key(reply.submission_key, submission.pullkey):
                 if reply.xqueue_body == submission.grader_reply:
+                    signals.reply_duplicated.send(sender=Submission, submission=submission, reply=reply.xqueue_body)
                     return PutOutcome(submission=submission, duplicate=True)
                 raise AlreadyAnswered(
                     f"Submission {submission.pk} already has an accepted result; a different second reply is refused"

@@ -67,30 +67,42 @@ DEFAULTS: dict[str, Any] = {
     "MAX_REPLY_BYTES": 1024 * 1024,
     # Stage of a course no flag decides (before the rollout flags exist in the database).
     "DEFAULT_STAGE": "callback",
-    # Shadow comparison.
+    # Shadow comparison (xqueue_bridge.shadow; docs/decisions/0008-shadow-comparison.rst).
     "SHADOW": {
-        # Fraction (0..1) of a shadow course's results that are compared, unless a course sets its own.
+        # Fraction (0..1) of a shadow course's results that are compared, unless a course or org sets its own.
+        # The choice is deterministic per submission (a hash of its id), so retries and duplicates agree.
         "SAMPLE_RATE": 1.0,
-        # Per-course sample rates: {"course-v1:Org+C+R": 0.1}.
+        # Per-course or per-org sample rates: {"course-v1:Org+C+R": 0.1, "Org": 0.5}; a course beats its org.
         "COURSE_SAMPLE_RATES": {},
-        # Compare the authoritative path with itself to measure nondeterminism.
+        # Also compare the authoritative path with itself (a second comparison per sampled result, flagged
+        # "noise"), to measure how often a path disagrees with itself; readiness and the guardrail skip them.
         "NOISE_BASELINE": False,
-        # Keep the full compared values (they may hold learner code and personal data); else diff + digest.
+        # Keep the full normalized values of both paths (the feedback may hold learner code and personal
+        # data). Off: the diff keeps scalar values (points, correctness, error...) and a digest of the feedback.
         "STORE_FULL_VALUES": False,
+        # Days a comparison is kept; ``xqueue-bridge purge-comparisons`` deletes older ones.
         "RETENTION_DAYS": 30,
-        # Named normalisations applied before comparing, and named accepted differences.
-        "CLEAN_RULES": ["collapse_whitespace", "nbsp"],
+        # Named normalisations applied to both observations before comparing (xqueue_bridge.shadow.rules).
+        "CLEAN_RULES": ["collapse_whitespace", "nbsp", "points_precision"],
+        # Named accepted differences: a mismatch whose differing fields they all cover is "ignored".
         "IGNORE_RULES": [],
     },
-    # When a course may move to the next stage.
-    "READINESS": {"MIN_COMPARISONS": 100, "MIN_HOURS": 24.0, "MAX_MISMATCH_RATE": 0.0},
-    # Opt-in guardrail: move a course in shadow_event or event back to shadow_callback.
+    # When a course in a shadow stage may move to the next stage (``xqueue-bridge readiness``): at least
+    # MIN_COMPARISONS decided comparisons in its current stage, the first at least MIN_HOURS ago, a mismatch
+    # rate (mismatched / decided) and an error rate (errored / all) at or below the maxima.
+    "READINESS": {"MIN_COMPARISONS": 100, "MIN_HOURS": 24.0, "MAX_MISMATCH_RATE": 0.0, "MAX_ERROR_RATE": 0.0},
+    # Opt-in guardrail: move a course in shadow_event or event back to shadow_callback (a course override by
+    # "guardrail" whose reason gives the figures) when, over the last WINDOW_HOURS and at least MIN_COMPARISONS
+    # results, its mismatch rate or its error rate (results the event path failed: refused, given up,
+    # undeliverable) is above the maximum. Checked after each comparison of a shadow_event course, and for
+    # event courses by the worker every CHECK_INTERVAL seconds.
     "GUARDRAIL": {
         "ENABLED": False,
         "MAX_MISMATCH_RATE": 0.05,
         "MAX_ERROR_RATE": 0.05,
         "MIN_COMPARISONS": 20,
         "WINDOW_HOURS": 24.0,
+        "CHECK_INTERVAL": 60.0,
     },
 }
 

@@ -1,9 +1,9 @@
 """
 Django signals the bridge sends at the points other parts (shadow comparison, metrics) hook into.
 
-``reply_accepted`` and ``reply_refused`` are sent inside the put_result transaction, so a receiver's
-writes commit or roll back with the reply; ``delivery_finished`` is sent after a delivery attempt has
-been recorded, outside any transaction.
+``reply_accepted``, ``reply_refused`` and ``reply_duplicated`` are sent inside the put_result
+transaction, so a receiver's writes commit or roll back with the reply; ``delivery_finished`` is sent
+after a delivery attempt has been recorded, outside any transaction.
 """
 
 from django.dispatch import Signal
@@ -12,5 +12,7 @@ from django.dispatch import Signal
 reply_accepted = Signal()
 # sender=Submission; kwargs: submission, reply (str), reason (str)
 reply_refused = Signal()
+# sender=Submission; kwargs: submission, reply (str): the accepted reply sent again (answered as a success)
+reply_duplicated = Signal()
 # sender=Delivery; kwargs: delivery, result (DeliveryResult), final (bool: delivered or dead)
 delivery_finished = Signal()
