@@ -17,9 +17,9 @@ class TogglesConfig(AppConfig):
         from toggles import receivers
         from toggles.conf import get_setting
 
-        flag_model = get_waffle_flag_model()
-        post_save.connect(receivers.waffle_flag_changed, sender=flag_model, dispatch_uid="toggles.waffle_saved")
-        post_delete.connect(receivers.waffle_flag_changed, sender=flag_model, dispatch_uid="toggles.waffle_deleted")
+        flag = get_waffle_flag_model()
+        post_save.connect(receivers.waffle_flag_changed, sender=flag, dispatch_uid="toggles.waffle_saved")
+        post_delete.connect(receivers.waffle_flag_changed, sender=flag, dispatch_uid="toggles.waffle_deleted")
         post_migrate.connect(receivers.database_reset, dispatch_uid="toggles.database_reset")
         setting_changed.connect(receivers.setting_changed, dispatch_uid="toggles.setting_changed")
         if get_setting("AUTODISCOVER"):

@@ -15,7 +15,7 @@ BUCKETS = 10_000  # a resolution of 0.01 %
 
 
 def bucket(flag_name: str, course_key: str) -> int:
-    """Return the bucket (0..9,999) of ``course_key`` for ``flag_name``; the same in every process, forever."""
+    """The bucket (0..9,999) of ``course_key`` for ``flag_name``: the same in every process, forever."""
     digest = hashlib.sha256(f"{flag_name}\n{course_key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % BUCKETS
 

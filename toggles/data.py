@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal
 
 import attr
@@ -15,4 +16,18 @@ class FlagDecision:
 
     enabled: bool
     source: Source
+    reason: str
+
+
+@attr.frozen
+class ChangeEntry:
+    """One row of a flag's history, whichever table it is in."""
+
+    id: int
+    flag: str
+    scope: Literal["course", "org", "percentage"]
+    target: str  # the course key, the org, or "" for a percentage
+    value: str  # "on", "off", "unset", or a percentage such as "20%"
+    changed_by: str
+    changed_at: datetime.datetime
     reason: str

@@ -11,11 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from toggles import cache
-from toggles.exceptions import AppendOnly
+from toggles.exceptions import AppendOnly, TogglesError
 from toggles.validation import (
     validate_changed_by,
     validate_course_key,
@@ -45,20 +46,32 @@ class ChangeQuerySet(models.QuerySet):
         return created
 
     def update(self, **kwargs):
-        raise AppendOnly(f"{self.model.__name__} rows are history and are never edited; add a new row instead.")
+        raise AppendOnly(_never_edited(self.model))
 
     def bulk_update(self, objs, fields, batch_size=None):
-        raise AppendOnly(f"{self.model.__name__} rows are history and are never edited; add a new row instead.")
+        raise AppendOnly(_never_edited(self.model))
 
     def delete(self):
-        raise AppendOnly(f"{self.model.__name__} rows are history and are never deleted; add an 'unset' row.")
+        raise AppendOnly(_never_deleted(self.model))
+
+
+def _never_edited(model) -> str:
+    return f"{model.__name__} rows are history and are never edited; add a new row instead."
+
+
+def _never_deleted(model) -> str:
+    return f"{model.__name__} rows are history and are never deleted; add an 'unset' row instead."
 
 
 class FlagChange(models.Model):
     """What every history row has: the flag, who changed it, when and why."""
 
-    flag_name = models.CharField(max_length=255, help_text="Name of the course flag, e.g. xqueue_bridge.event_delivery.")
-    changed_by = models.CharField(max_length=150, help_text="Username (or service name) of who made the change.")
+    flag_name = models.CharField(
+        max_length=255, help_text="Name of the course flag, e.g. xqueue_bridge.event_delivery."
+    )
+    changed_by = models.CharField(
+        max_length=150, help_text="Username (or service name) of who made the change."
+    )
     changed_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -68,7 +81,9 @@ class FlagChange(models.Model):
         help_text="The account that made the change, when it was made by an account of this site.",
     )
     changed_at = models.DateTimeField(default=timezone.now, db_index=True)
-    reason = models.CharField(max_length=255, help_text="Why the change is made; shown with every decision it causes.")
+    reason = models.CharField(
+        max_length=255, help_text="Why the change is made; shown with every decision it causes."
+    )
 
     objects = ChangeQuerySet.as_manager()
 
@@ -76,23 +91,28 @@ class FlagChange(models.Model):
         abstract = True
         ordering = ["-id"]
 
-    def check_row(self) -> None:
-        """Refuse a row that would be bad history (raises a ``toggles.exceptions`` error)."""
-        validate_flag_name(self.flag_name)
-        self.changed_by = validate_changed_by(self.changed_by)
-        self.reason = validate_reason(self.reason)
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise AppendOnly(
-                f"{type(self).__name__} {self.pk} is history and is never edited; add a new row instead."
-            )
+            raise AppendOnly(_never_edited(type(self)))
         self.check_row()
         super().save(*args, **kwargs)
         cache.record_write(using=self._state.db)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnly(f"{type(self).__name__} rows are history and are never deleted; add an 'unset' row.")
+        raise AppendOnly(_never_deleted(type(self)))
+
+    def clean(self) -> None:
+        """The admin's check: the same as every write's, as a form error."""
+        try:
+            self.check_row()
+        except TogglesError as error:
+            raise ValidationError(error.message) from None
+
+    def check_row(self) -> None:
+        """Refuse a row that would be bad history (raises a ``toggles.exceptions`` error)."""
+        validate_flag_name(self.flag_name)
+        self.changed_by = validate_changed_by(self.changed_by)
+        self.reason = validate_reason(self.reason)
 
 
 class CourseOverride(FlagChange):

@@ -84,13 +84,16 @@ def load_snapshot(flag_name: str, everyone: bool) -> FlagSnapshot:
     latest = Percentage.objects.filter(flag_name=flag_name).order_by("-id").values("percent").first()
     percent = latest["percent"] if latest else None
     buckets_in = threshold(percent) if percent else 0
+    in_bucket = None
     if everyone:
         default = FlagDecision(True, "global", "global default (on for everyone)")
-    elif buckets_in:
-        default = FlagDecision(False, "global", f"global default (outside the {format_percent(percent)}% bucket)")
     else:
         default = FlagDecision(False, "global", "global default")
-    in_bucket = FlagDecision(True, "percentage", f"in the {format_percent(percent)}% bucket") if buckets_in else None
+    if buckets_in:
+        shown = format_percent(percent)
+        in_bucket = FlagDecision(True, "percentage", f"in the {shown}% bucket")
+        if not everyone:
+            default = FlagDecision(False, "global", f"global default (outside the {shown}% bucket)")
     return FlagSnapshot(
         name=flag_name,
         courses=courses,
@@ -104,10 +107,9 @@ def load_snapshot(flag_name: str, everyone: bool) -> FlagSnapshot:
 
 def _latest_rows(model, flag_name: str, key_field: str):
     """The newest row for each course (or org) of a flag: the one in effect."""
-    newest = (
-        model.objects.filter(flag_name=flag_name).order_by().values(key_field).annotate(last=Max("id")).values("last")
-    )
-    return model.objects.filter(id__in=newest).values(key_field, "value", "changed_by", "changed_at", "reason")
+    newest = model.objects.filter(flag_name=flag_name).order_by().values(key_field).annotate(last=Max("id"))
+    rows = model.objects.filter(id__in=newest.values("last"))
+    return rows.values(key_field, "value", "changed_by", "changed_at", "reason")
 
 
 def _override_decision(scope: str, row: dict) -> FlagDecision:
