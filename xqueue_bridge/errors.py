@@ -74,3 +74,7 @@ class InvalidTransition(Exception):
 
 class ConfigurationError(Exception):
     """A setting has a value the bridge cannot use; the message names the setting and what it expects."""
+
+
+class UnknownStage(ValueError):
+    """A stage name that is not one of the four stages (callback, shadow_callback, shadow_event, event)."""
