@@ -3,16 +3,19 @@ The per-process cache of course flags: one snapshot per flag, so a warm decision
 
 How long a change takes to reach a process:
 
-* the process that writes a change drops its snapshots at once and again when the transaction commits
+* the process that writes a change drops its snapshots when the transaction commits
   (``transaction.on_commit``), so its next decision sees the change;
 * every other process checks the database's stamp (four small queries) at most every
   ``TOGGLES["CACHE_TTL"]`` seconds (default 5) and reloads what changed: a committed change is in
   effect everywhere within ``CACHE_TTL`` seconds plus one reload.
 
 The stamp lives in the database, not in Django's cache, so the bound holds with any cache backend
-(the default LocMemCache is private to each process). Until a write made in this process is known to be
-committed or rolled back, the stamp is checked on every decision, so a rolled-back write is never
-served from the snapshot (this also keeps tests that roll back their transaction apart).
+(the default LocMemCache is private to each process).
+
+Inside the transaction that writes a change, decisions of that transaction read the database without
+caching what they read (they see their own uncommitted write; no other thread does). If the transaction
+rolls back, the next decision notices (its ``on_commit`` callback is gone) and reloads, so a rolled-back
+change is never served; this also keeps tests that roll back their transaction apart.
 """
 
 from __future__ import annotations
@@ -36,34 +39,42 @@ class SnapshotStore:
         self._snapshots: dict = {}
         self._stamp = None
         self._valid_until = float("-inf")
-        # A write of this process whose transaction has not been seen to end.
-        self._unsettled = False
+        # Writes made in this process whose transaction is still open: [(connection, on_commit callback)].
+        self._pending: list = []
+        # Snapshots read inside such a transaction, seen by that transaction only: {connection: {flag: ...}}.
+        self._private: dict = {}
         # Forced decisions of ``toggles.testutils.override_course_flag``: {(flag, scope, key): decision}.
         self.forced: dict = {}
 
     def get(self, flag_name: str):
         """Return the snapshot of ``flag_name``; the hot path reads two attributes and the clock."""
         snapshot = self._snapshots.get(flag_name)
-        if snapshot is not None and not self._unsettled and clock() < self._valid_until:
+        if snapshot is not None and not self._pending and clock() < self._valid_until:
             return snapshot
         return self._refresh(flag_name)
 
     def _refresh(self, flag_name: str):
         from toggles.flags import course_flag_names
-        from toggles.snapshot import load_snapshot, read_stamp
+        from toggles.snapshot import load_snapshot, read_everyone, read_stamp
 
         with self._lock:
+            if self._pending:
+                self._settle()
+                current = transaction.get_connection(_database())
+                if any(connection is current for connection, _ in self._pending):
+                    # This transaction wrote a change: it reads it, no other thread does.
+                    private = self._private.setdefault(current, {})
+                    if flag_name not in private:
+                        private[flag_name] = load_snapshot(flag_name, everyone=read_everyone(flag_name))
+                    return private[flag_name]
             now = clock()
             stamp = self._stamp
-            if self._unsettled or now >= self._valid_until or stamp is None or flag_name not in stamp.names:
-                settled = not _in_transaction()
+            if now >= self._valid_until or stamp is None or flag_name not in stamp.names:
                 stamp = read_stamp(course_flag_names() | {flag_name})
                 if stamp != self._stamp:
                     self._snapshots = {}
                     self._stamp = stamp
                 self._valid_until = now + float(get_setting("CACHE_TTL"))
-                if settled:
-                    self._unsettled = False
             snapshot = self._snapshots.get(flag_name)
             if snapshot is None:
                 snapshot = load_snapshot(flag_name, everyone=stamp.everyone(flag_name))
@@ -77,25 +88,55 @@ class SnapshotStore:
             self._stamp = None
             self._valid_until = float("-inf")
 
-    def written(self) -> None:
-        """A write is made in this process: drop the snapshots until its transaction ends."""
+    def written(self, connection, callback) -> None:
+        """A write is made in an open transaction of ``connection``; ``callback`` runs when it commits."""
         with self._lock:
-            self._unsettled = True
+            self._pending = [*self._pending, (connection, callback)]
+            self._private.pop(connection, None)
             self.invalidate()
 
-    def committed(self) -> None:
+    def committed(self, callback) -> None:
         with self._lock:
-            self._unsettled = False
+            self._forget([entry for entry in self._pending if entry[1] is not callback])
             self.invalidate()
+
+    def _settle(self) -> None:
+        """Forget writes whose transaction rolled back (their callback left the on_commit queue)."""
+        alive = [
+            (connection, callback)
+            for connection, callback in self._pending
+            if any(queued[1] is callback for queued in connection.run_on_commit)
+        ]
+        if len(alive) != len(self._pending):
+            self._forget(alive)
+            self.invalidate()
+
+    def _forget(self, pending: list) -> None:
+        """Keep only ``pending`` writes, and the private snapshots of the transactions that still have one."""
+        self._pending = pending
+        open_connections = [connection for connection, _ in pending]
+        self._private = {
+            connection: snapshots
+            for connection, snapshots in self._private.items()
+            if any(connection is other for other in open_connections)
+        }
 
 
 store = SnapshotStore()
 
 
 def record_write(using: str | None = None) -> None:
-    """Call after writing anything a course flag reads: effective now here, everywhere after commit."""
-    store.written()
-    transaction.on_commit(store.committed, using=using)
+    """Call after writing anything a course flag reads: in effect here and everywhere once committed."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        store.invalidate()  # autocommit: the write is already committed
+        return
+
+    def on_commit() -> None:
+        store.committed(on_commit)
+
+    store.written(connection, on_commit)
+    transaction.on_commit(on_commit, using=using)
 
 
 def clear() -> None:
@@ -103,7 +144,7 @@ def clear() -> None:
     store.invalidate()
 
 
-def _in_transaction() -> bool:
+def _database() -> str:
     from toggles.models import CourseOverride
 
-    return transaction.get_connection(router.db_for_write(CourseOverride)).in_atomic_block
+    return router.db_for_write(CourseOverride)

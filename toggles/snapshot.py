@@ -67,6 +67,14 @@ def read_stamp(flag_names: set[str]) -> Stamp:
     )
 
 
+def read_everyone(flag_name: str) -> bool:
+    """The global layer of one flag, read now (one query)."""
+    from waffle import get_waffle_flag_model
+
+    rows = get_waffle_flag_model().objects.filter(name=flag_name)
+    return rows.values_list("everyone", flat=True).first() is True
+
+
 def load_snapshot(flag_name: str, everyone: bool) -> FlagSnapshot:
     """Load the overrides and the percentage in effect for ``flag_name`` (three queries)."""
     from toggles.models import CourseOverride, OrgOverride, Percentage
