@@ -108,6 +108,7 @@ class SnapshotStore:
             if any(queued[1] is callback for queued in connection.run_on_commit)
         ]
         if len(alive) != len(self._pending):
+            self._private = {}  # a savepoint rolled back: what was read since may hold the undone write
             self._forget(alive)
             self.invalidate()
 
