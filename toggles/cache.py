@@ -3,19 +3,19 @@ The per-process cache of course flags: one snapshot per flag, so a warm decision
 
 How long a change takes to reach a process:
 
-* the process that writes a change drops its snapshots when the transaction commits
+* the process that writes a change checks the database again as soon as the transaction commits
   (``transaction.on_commit``), so its next decision sees the change;
 * every other process checks the database's stamp (four small queries) at most every
-  ``TOGGLES["CACHE_TTL"]`` seconds (default 5) and reloads what changed: a committed change is in
-  effect everywhere within ``CACHE_TTL`` seconds plus one reload.
+  ``TOGGLES["CACHE_TTL"]`` seconds (default 5): a committed change is in effect everywhere within
+  ``CACHE_TTL`` seconds plus the time to read it (only the rows added since the last check are read).
 
 The stamp lives in the database, not in Django's cache, so the bound holds with any cache backend
 (the default LocMemCache is private to each process).
 
-Inside the transaction that writes a change, decisions of that transaction read the database without
-caching what they read (they see their own uncommitted write; no other thread does). If the transaction
-rolls back, the next decision notices (its ``on_commit`` callback is gone) and reloads, so a rolled-back
-change is never served; this also keeps tests that roll back their transaction apart.
+Inside the transaction that writes a change, decisions of that transaction read the database into
+snapshots of their own (they see their uncommitted write; no other thread does). If the transaction
+rolls back, the next decision notices (its ``on_commit`` callback is gone) and drops them, so a
+rolled-back change is never served; this also keeps tests that roll back their transaction apart.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class SnapshotStore:
 
     def _refresh(self, flag_name: str):
         from toggles.flags import course_flag_names
-        from toggles.snapshot import load_snapshot, read_everyone, read_stamp
+        from toggles.snapshot import load_snapshot, read_everyone, read_stamp, update_snapshots
 
         with self._lock:
             if self._pending:
@@ -72,7 +72,10 @@ class SnapshotStore:
             if now >= self._valid_until or stamp is None or flag_name not in stamp.names:
                 stamp = read_stamp(course_flag_names() | {flag_name})
                 if stamp != self._stamp:
-                    self._snapshots = {}
+                    updated = None
+                    if self._stamp is not None and self._snapshots:
+                        updated = update_snapshots(self._snapshots, self._stamp, stamp)
+                    self._snapshots = updated if updated is not None else {}
                     self._stamp = stamp
                 self._valid_until = now + float(get_setting("CACHE_TTL"))
             snapshot = self._snapshots.get(flag_name)
@@ -81,8 +84,12 @@ class SnapshotStore:
                 self._snapshots = {**self._snapshots, flag_name: snapshot}
             return snapshot
 
-    def invalidate(self) -> None:
-        """Drop every snapshot: the next decision of each flag reloads it."""
+    def expire(self) -> None:
+        """Check the database on the next decision (reading only what changed)."""
+        self._valid_until = float("-inf")
+
+    def clear(self) -> None:
+        """Drop every snapshot: the next decision of each flag loads it again."""
         with self._lock:
             self._snapshots = {}
             self._stamp = None
@@ -93,12 +100,11 @@ class SnapshotStore:
         with self._lock:
             self._pending = [*self._pending, (connection, callback)]
             self._private.pop(connection, None)
-            self.invalidate()
 
     def committed(self, callback) -> None:
         with self._lock:
             self._forget([entry for entry in self._pending if entry[1] is not callback])
-            self.invalidate()
+            self.expire()
 
     def _settle(self) -> None:
         """Forget writes whose transaction rolled back (their callback left the on_commit queue)."""
@@ -110,7 +116,7 @@ class SnapshotStore:
         if len(alive) != len(self._pending):
             self._private = {}  # a savepoint rolled back: what was read since may hold the undone write
             self._forget(alive)
-            self.invalidate()
+            self.expire()
 
     def _forget(self, pending: list) -> None:
         """Keep only ``pending`` writes, and the private snapshots of the transactions that still have one."""
@@ -130,7 +136,7 @@ def record_write(using: str | None = None) -> None:
     """Call after writing anything a course flag reads: in effect here and everywhere once committed."""
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
-        store.invalidate()  # autocommit: the write is already committed
+        store.expire()  # autocommit: the write is already committed
         return
 
     def on_commit() -> None:
@@ -141,8 +147,8 @@ def record_write(using: str | None = None) -> None:
 
 
 def clear() -> None:
-    """Drop every snapshot of this process (the next decisions reload them)."""
-    store.invalidate()
+    """Drop every snapshot of this process (the next decisions load them again)."""
+    store.clear()
 
 
 def _database() -> str:
