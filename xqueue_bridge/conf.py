@@ -96,7 +96,8 @@ DEFAULTS: dict[str, Any] = {
 def get_setting(name: str) -> Any:
     """Return ``XQUEUE_BRIDGE[name]``, or its documented default; nested dicts are merged key by key."""
     if name not in DEFAULTS:
-        raise KeyError(f"Unknown xqueue-bridge setting {name!r}; known settings: {', '.join(sorted(DEFAULTS))}")
+        known = ", ".join(sorted(DEFAULTS))
+        raise KeyError(f"Unknown xqueue-bridge setting {name!r}; known settings: {known}")
     configured = getattr(settings, "XQUEUE_BRIDGE", {}) or {}
     default = DEFAULTS[name]
     if name not in configured:

@@ -69,7 +69,7 @@ class UnscorableReply(XQueueBridgeError):
 
 
 class InvalidTransition(Exception):
-    """A status change that the submission or delivery status machine does not allow (a bug, not bad input)."""
+    """A status change the submission or delivery status machine does not allow (a bug, not bad input)."""
 
 
 class ConfigurationError(Exception):

@@ -79,7 +79,7 @@ class Submission(models.Model):
     pull_count = models.PositiveIntegerField(default=0)
     grading_failures = models.PositiveIntegerField(default=0)
     last_refusal = models.TextField(blank=True, default="")
-    grader_reply = models.TextField(null=True, blank=True)
+    grader_reply = models.TextField(null=True, blank=True)  # noqa: DJ001  (None: no reply accepted yet)
     replied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 

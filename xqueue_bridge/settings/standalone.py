@@ -122,7 +122,9 @@ def database_from_url(url: str) -> dict:
 
 
 DATABASES = {
-    "default": database_from_url(os.environ.get("DATABASE_URL", f"sqlite:///{HOME / 'xqueue-bridge.sqlite3'}"))
+    "default": database_from_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{HOME / 'xqueue-bridge.sqlite3'}")
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
