@@ -22,6 +22,7 @@ class ChangeAdmin(admin.ModelAdmin):
     """Add-only: a change is a new row, stamped with the account that adds it."""
 
     key_fields: tuple[str, ...] = ()
+    value_fields: tuple[str, ...] = ()
     list_filter = ("flag_name",)
     date_hierarchy = "changed_at"
     list_per_page = 50

@@ -108,3 +108,14 @@ def test_rows_can_be_viewed_but_not_changed_or_deleted(admin_client):
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert CourseOverride.objects.get(pk=row.pk).value == row.value
     assert CourseOverride.objects.count() == 2
+
+
+def test_org_and_percentage_history_pages_show_the_rows(admin_client):
+    rollout.set_stage("MITx", "shadow_event", reason="whole org", changed_by="ops-bob")
+    rollout.set_percentage("event_delivery", 20, reason="ramp", changed_by="ops-carol")
+    orgs = admin_client.get(reverse("admin:toggles_orgoverride_changelist")).content.decode()
+    percentages = admin_client.get(reverse("admin:toggles_percentage_changelist")).content.decode()
+    assert "MITx" in orgs and "whole org" in orgs and "ops-bob" in orgs
+    assert "20.00" in percentages and "ramp" in percentages and "ops-carol" in percentages
+    row = Percentage.objects.get()
+    assert admin_client.get(reverse("admin:toggles_percentage_change", args=[row.pk])).status_code == 200
