@@ -88,6 +88,13 @@ class RecordingLms:
         self.server.server_close()
 
 
+def set_stage(stage: str, course_id: str = COURSE) -> None:
+    """Put a course in a stage the way an operator does (a course override of both rollout flags)."""
+    from xqueue_bridge import rollout
+
+    rollout.set_stage(course_id, stage, reason="set by the test", changed_by="tests")
+
+
 def usage_key_for(course_id: str, block: str) -> str:
     return f"block-v1:{course_id.removeprefix('course-v1:')}+type@problem+block@{block}"
 

@@ -9,7 +9,7 @@ import requests
 from django.test import override_settings
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from tests.conftest import COURSE, submission_for
+from tests.conftest import COURSE, set_stage, submission_for
 from xqueue_bridge.models import Delivery, Submission
 
 REPLY = {"correct": True, "score": 1.0, "msg": "<p>All tests passed</p>"}
@@ -72,13 +72,13 @@ def test_callback_stage_loop_updates_what_the_learner_sees(lms, grader, learner)
 def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_events):
     from xqueue_bridge.sink import api as sink
 
-    with bridge_settings(DEFAULT_STAGE="event"):
-        url, usage_key = learner(user_id=42, anonymous_id="anon-42", queuekey="queue-key-9", max_score=4)
-        header, body = submission_for(url, key="queue-key-9", anonymous_id="anon-42")
-        assert lms.submit(header, body, extra={"points_possible": "4"})[0] == 0
-        served = grader.get_submission("test-pull")
-        reply = json.dumps({"correct": False, "score": 0.75, "msg": "<p>3 of 4</p>"})
-        assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+    set_stage("event")
+    url, usage_key = learner(user_id=42, anonymous_id="anon-42", queuekey="queue-key-9", max_score=4)
+    header, body = submission_for(url, key="queue-key-9", anonymous_id="anon-42")
+    assert lms.submit(header, body, extra={"points_possible": "4"})[0] == 0
+    served = grader.get_submission("test-pull")
+    reply = json.dumps({"correct": False, "score": 0.75, "msg": "<p>3 of 4</p>"})
+    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
 
     [score] = captured_events
     submission = Submission.objects.get()
@@ -95,12 +95,13 @@ def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_e
 
 
 def test_submit_records_stage_and_reason(lms, recording_lms):
-    with bridge_settings(DEFAULT_STAGE="shadow_event"):
-        header, body = submission_for(recording_lms.callback_url())
-        assert lms.submit(header, body)[0] == 0
+    set_stage("shadow_event")
+    header, body = submission_for(recording_lms.callback_url())
+    assert lms.submit(header, body)[0] == 0
     submission = Submission.objects.get()
     assert submission.stage == "shadow_event"
-    assert submission.stage_reason
+    assert submission.stage_reason == "course override by tests " + submission.created_at.strftime("%Y-%m-%d") + \
+        ": set by the test"
 
 
 def test_lms_client_logs_in_when_told_login_required(bridge_url, recording_lms):

@@ -65,8 +65,6 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILES": 20,
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
     "MAX_REPLY_BYTES": 1024 * 1024,
-    # Stage of a course no flag decides (before the rollout flags exist in the database).
-    "DEFAULT_STAGE": "callback",
     # Shadow comparison (xqueue_bridge.shadow; docs/decisions/0008-shadow-comparison.rst).
     "SHADOW": {
         # Fraction (0..1) of a shadow course's results that are compared, unless a course or org sets its own.

@@ -82,6 +82,7 @@ class DemoServer:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "XQUEUE_BRIDGE_QUEUES": QUEUE, "XQUEUE_BRIDGE_DELIVERY_MODE": "thread",
+               "XQUEUE_BRIDGE_FLAG_CACHE_TTL": "0",  # the demo changes stages while serving
                "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "xqueue_bridge", "serve", "--port", str(port), "--workers", "2",

@@ -99,3 +99,7 @@ class RenderFailed(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class UnknownStage(ValueError):
+    """A stage name that is not one of the four stages (callback, shadow_callback, shadow_event, event)."""

@@ -21,6 +21,7 @@ Environment variables (all optional):
 ``XQUEUE_BRIDGE_DELIVERY_MODE``    ``thread`` | ``sync`` | ``celery`` | ``worker``
 ``XQUEUE_BRIDGE_RECEIVING_ENDS``   ``1`` (host the callback URL and the event receiver) or ``0``
 ``XQUEUE_BRIDGE_PULL_TIMEOUT``     seconds before an unanswered pull is served again; ``300``
+``XQUEUE_BRIDGE_FLAG_CACHE_TTL``   seconds before a process sees another's rollout change; ``5``
 ``XQUEUE_BRIDGE_LOG_LEVEL``        ``INFO``
 =================================  ==================================================================
 """
@@ -152,6 +153,7 @@ XQUEUE_BRIDGE = {
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
 }
+TOGGLES = {"CACHE_TTL": float(os.environ.get("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5"))}
 XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,0 +1,1 @@
+"""Benchmarks of xqueue-bridge: each compares candidates measured side by side in one run."""

@@ -1,0 +1,208 @@
+"""
+The rollout API: move courses and orgs through the stages, set percentages, read stages and history.
+
+The ``rollout`` management command, the admin and the demo call these functions. Every argument is
+checked before anything is written (a bad one raises a named error: ``toggles.exceptions`` for keys, orgs,
+flags, percentages and reasons, ``xqueue_bridge.errors.UnknownStage`` for stages), and a stage is written
+as both flags' overrides in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import attr
+from django.db import transaction
+from django.utils import timezone
+from opaque_keys.edx.keys import CourseKey
+
+from toggles import api as toggles_api
+from toggles.exceptions import TogglesError
+from toggles.flags import CourseFlag, get_flag
+from toggles.keys import course_ref, looks_like_course_key, validate_org
+from toggles.models import CourseOverride
+from toggles.validation import validate_changed_by, validate_percentage, validate_reason
+from xqueue_bridge.data import StageDecision
+from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
+from xqueue_bridge.stages import FLAGS_OF_STAGE, STAGE_OF_FLAGS, decide_stage, stage_decision, stage_name
+
+FLAGS: tuple[CourseFlag, CourseFlag] = (EVENT_DELIVERY, SHADOW_COMPARE)
+SHORT_NAMES = {flag.name.split(".", 1)[1]: flag.name for flag in FLAGS}  # "event_delivery", "shadow_compare"
+
+
+@attr.frozen
+class Target:
+    """What a stage is set for: a course (its canonical key) or an org."""
+
+    kind: str  # "course" or "org"
+    value: str
+
+
+@attr.frozen
+class RolloutChange:
+    """One change of the history, as an operator thinks of it: a stage, an unset, or one flag's value."""
+
+    changed_at: datetime.datetime
+    changed_by: str
+    scope: str  # "course", "org" or "percentage"
+    target: str  # course key, org, or "" for a percentage
+    change: str  # "stage shadow_event", "unset", "event_delivery on", "event_delivery 20%"
+    reason: str
+
+
+def parse_target(course_or_org: str) -> Target:
+    """A course key (it has ':', '+' or '/') or an org; a bad one raises InvalidCourseKey or InvalidOrg."""
+    if isinstance(course_or_org, CourseKey):
+        return Target("course", str(course_or_org))
+    if isinstance(course_or_org, str) and looks_like_course_key(course_or_org):
+        return Target("course", course_ref(course_or_org).key)
+    return Target("org", validate_org(course_or_org))
+
+
+def set_stage(course_or_org: str, stage: str, *, reason: str, changed_by: str, user=None) -> None:
+    """Put a course or every course of an org (without its own override) in ``stage``."""
+    target = parse_target(course_or_org)
+    event_on, shadow_on = FLAGS_OF_STAGE[stage_name(stage)]
+    _write(target, ("on" if event_on else "off", "on" if shadow_on else "off"), reason, changed_by, user)
+
+
+def unset(course_or_org: str, *, reason: str, changed_by: str, user=None) -> None:
+    """Remove the stage set for a course or an org: the next layer (org, percentage, global) decides."""
+    _write(parse_target(course_or_org), ("unset", "unset"), reason, changed_by, user)
+
+
+def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, user=None) -> None:
+    """
+    Turn one flag (``event_delivery`` or ``shadow_compare``, or its full name) on for ``percent`` % of the
+    courses no override decides. Raising the percentage only adds courses. 0 turns the layer off.
+    """
+    flag = flag_of(flag_name)
+    toggles_api.set_percentage(
+        flag,
+        validate_percentage(percent),
+        reason=validate_reason(reason),
+        changed_by=validate_changed_by(changed_by),
+        user=user,
+    )
+
+
+def stage_of(course_key: CourseKey | str) -> StageDecision:
+    """The stage of a course now, and why."""
+    return decide_stage(course_key)
+
+
+def stage_of_org(org: str) -> StageDecision:
+    """The stage of the courses of ``org`` that have no override of their own (percentages aside)."""
+    org = validate_org(org)
+    return stage_decision(EVENT_DELIVERY.evaluate_org(org), SHADOW_COMPARE.evaluate_org(org))
+
+
+def known_courses() -> list[str]:
+    """Courses with an override of either flag or with submissions, sorted; unparseable ids are left out."""
+    from xqueue_bridge.models import Submission
+
+    ids = set(
+        CourseOverride.objects.filter(flag_name__in=[flag.name for flag in FLAGS])
+        .order_by()
+        .values_list("course_id", flat=True)
+        .distinct()
+    )
+    ids.update(Submission.objects.order_by().values_list("course_id", flat=True).distinct())
+    courses = set()
+    for course_id in ids:
+        try:
+            courses.add(course_ref(course_id).key)
+        except TogglesError:
+            continue
+    return sorted(courses)
+
+
+def history(
+    course: str | None = None, org: str | None = None, *, limit: int | None = None
+) -> list[RolloutChange]:
+    """
+    Changes, newest first: of a course (and of its org), of an org, or of everything (percentages too).
+    Both flags' rows written by one ``set_stage`` or ``unset`` are one change.
+    """
+    if course is not None:
+        course = course_ref(course).key
+    if org is not None:
+        org = validate_org(org)
+    rows = [
+        row
+        for flag in FLAGS
+        for row in toggles_api.history(flag=flag, course=course, org=org if course is None else None)
+    ]
+    rows.sort(key=lambda row: (row.changed_at, row.id), reverse=True)
+    changes = []
+    for key, group in itertools.groupby(
+        rows, key=lambda row: (row.changed_at, row.changed_by, row.scope, row.target, row.reason)
+    ):
+        changed_at, changed_by, scope, target, reason = key
+        changes.append(RolloutChange(changed_at, changed_by, scope, target, _describe(list(group)), reason))
+        if limit is not None and len(changes) >= limit:
+            break
+    return changes
+
+
+def flag_of(name: str) -> CourseFlag:
+    """``event_delivery``, ``shadow_compare`` or a full flag name; another raises UnknownFlag."""
+    return get_flag(SHORT_NAMES.get(name, name))
+
+
+def _write(target: Target, values: tuple[str, str], reason: str, changed_by: str, user) -> None:
+    reason = validate_reason(reason)
+    changed_by = validate_changed_by(changed_by)
+    write = toggles_api.set_course_override if target.kind == "course" else toggles_api.set_org_override
+    now = timezone.now()
+    with transaction.atomic():
+        for flag, value in zip(FLAGS, values, strict=True):
+            write(flag, target.value, value, reason=reason, changed_by=changed_by, user=user, changed_at=now)
+
+
+def _describe(rows) -> str:
+    values = {row.flag: row.value for row in rows}
+    both = (values.get(EVENT_DELIVERY.name), values.get(SHADOW_COMPARE.name))
+    if both == ("unset", "unset"):
+        return "unset"
+    if all(value in ("on", "off") for value in both):
+        return f"stage {STAGE_OF_FLAGS[(both[0] == 'on', both[1] == 'on')]}"
+    return ", ".join(f"{flag.split('.', 1)[1]} {value}" for flag, value in sorted(values.items()))
+
+
+@attr.frozen
+class FlagState:
+    """A flag at a glance: its percentage, its global default, and how many overrides are in effect."""
+
+    flag: str
+    percentage: str  # "20%", or "" without a percentage layer
+    global_default: str  # "on" or "off"
+    courses_on: int
+    courses_off: int
+    orgs_on: int
+    orgs_off: int
+
+
+def flag_states() -> list[FlagState]:
+    """The state of both flags in this process (as every decision here sees it)."""
+    from toggles.cache import store
+    from toggles.snapshot import format_percent
+
+    states = []
+    for flag in FLAGS:
+        snapshot = store.get(flag.name)
+        courses = [decision.enabled for decision in snapshot.courses.values()]
+        orgs = [decision.enabled for decision in snapshot.orgs.values()]
+        states.append(
+            FlagState(
+                flag=flag.name,
+                percentage=f"{format_percent(snapshot.percent)}%" if snapshot.percent is not None else "",
+                global_default="on" if snapshot.default.enabled else "off",
+                courses_on=sum(courses),
+                courses_off=len(courses) - sum(courses),
+                orgs_on=sum(orgs),
+                orgs_off=len(orgs) - sum(orgs),
+            )
+        )
+    return states
