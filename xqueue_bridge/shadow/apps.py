@@ -8,3 +8,14 @@ class ShadowConfig(AppConfig):
     label = "xqueue_bridge_shadow"
     verbose_name = "XQueue bridge: shadow comparison"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from xqueue_bridge import delivery, signals
+        from xqueue_bridge.shadow import experiment, receivers
+
+        signals.reply_accepted.connect(receivers.on_reply_accepted, dispatch_uid="xqb_shadow_accepted")
+        signals.reply_refused.connect(receivers.on_reply_refused, dispatch_uid="xqb_shadow_refused")
+        signals.reply_duplicated.connect(receivers.on_reply_duplicated, dispatch_uid="xqb_shadow_duplicated")
+        signals.delivery_finished.connect(receivers.on_delivery_finished, dispatch_uid="xqb_shadow_delivered")
+        # ``xqueue-bridge worker`` (and the drainer thread of ``serve``) decides what is left pending.
+        delivery.register_drainer(experiment.drain)

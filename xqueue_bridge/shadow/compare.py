@@ -203,6 +203,9 @@ def compare(control: Observation, candidate: Observation, *, facts: ReplyFacts, 
     """Compare the control with the candidate: matched, mismatched (with categories) or ignored."""
     context = context or {}
     left, right = clean(normalize(control), clean_rules), clean(normalize(candidate), clean_rules)
+    if left["learner"] is None or right["learner"] is None:
+        # A path that stopped before its receiving end looked no learner up: nothing to compare there.
+        left, right = {**left, "learner": None}, {**right, "learner": None}
     fields = frozenset(name for name in COMPARED_FIELDS if left[name] != right[name])
     diff = {
         name: {"control": _stored(name, left[name], store_full), "candidate": _stored(name, right[name], store_full)}

@@ -88,7 +88,7 @@ def consumed_snapshot(submission: Submission, reply: str) -> ProblemSnapshot:
     return observe_callback(submission, reply, queued_snapshot(submission)).after
 
 
-def _unchanged(path: str, before: ProblemSnapshot, error: str, detail: str, **fields) -> Observation:
+def unchanged(path: str, before: ProblemSnapshot, error: str | None, detail: str, **fields) -> Observation:
     """The learner's problem left as it was (nothing delivered, or the receiving end failed)."""
     values = {
         "points_earned": None if before.queued else before.earned,
@@ -163,7 +163,7 @@ def _observe_callback(submission: Submission, reply: str, before: ProblemSnapsho
     try:
         request = callback_path.callback_request(submission, reply)
     except CallbackNotAllowed as exc:
-        return _unchanged(path, before, CALLBACK_NOT_ALLOWED, exc.message)
+        return unchanged(path, before, CALLBACK_NOT_ALLOWED, exc.message)
     problem = _request_problem(request, submission)
     try:
         target = parse_callback_url(request["url"])
@@ -174,14 +174,14 @@ def _observe_callback(submission: Submission, reply: str, before: ProblemSnapsho
     ):
         problem = "the callback URL names another course, problem or learner than the submission"
     if problem:
-        return _unchanged(path, before, MALFORMED_REQUEST, problem)
+        return unchanged(path, before, MALFORMED_REQUEST, problem)
     # The LMS's xqueue_callback view: the header is the LMS's own, as a JSON object holding lms_key.
     try:
         header = json.loads(request["data"]["xqueue_header"])
     except ValueError:
-        return _unchanged(path, before, HEADER_NOT_JSON, "the LMS's view cannot read the header (HTTP 500)")
+        return unchanged(path, before, HEADER_NOT_JSON, "the LMS's view cannot read the header (HTTP 500)")
     if not isinstance(header, dict) or "lms_key" not in header:
-        return _unchanged(path, before, NO_LMS_KEY, "the header has no lms_key: the LMS's view answers 404")
+        return unchanged(path, before, NO_LMS_KEY, "the header has no lms_key: the LMS's view answers 404")
     update = ScoreUpdate(
         course_id=target.course_id,
         usage_key=target.usage_key,
@@ -194,7 +194,7 @@ def _observe_callback(submission: Submission, reply: str, before: ProblemSnapsho
     learner = _learner(update)
     outcome = get_renderer().dry_run(update, before)
     if outcome.error:
-        return _unchanged(path, before, RENDER_ERROR, outcome.error, learner=learner)
+        return unchanged(path, before, RENDER_ERROR, outcome.error, learner=learner)
     after = outcome.after
     return _rendered(
         path, outcome, None if after.queued else after.earned, after.max_score, learner=learner
@@ -239,10 +239,10 @@ def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, 
     path = Path.EVENT.value
     interpretation = event_path.interpret(submission, reply)
     if not interpretation.scorable:
-        return _unchanged(path, before, UNSCORABLE_REPLY, interpretation.reason, points_earned=None)
+        return unchanged(path, before, UNSCORABLE_REPLY, interpretation.reason, points_earned=None)
     sent = interpretation.score
     if duplicate:
-        return _unchanged(
+        return unchanged(
             path, before, DUPLICATE_REPLY, "edx-submissions answers a second put_result with HTTP 500",
             points_earned=sent.points_earned, points_possible=sent.points_possible,
         )
@@ -250,7 +250,7 @@ def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, 
     try:
         score = avro_round_trip(sent)
     except Exception as exc:  # what the producer would log and drop
-        return _unchanged(
+        return unchanged(
             path, before, AVRO_FAILED, f"the event bus cannot serialize the event: {type(exc).__name__}",
             points_earned=None,
         )
@@ -261,7 +261,7 @@ def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, 
     try:
         json.loads(score.score_msg)
     except (TypeError, ValueError):
-        return _unchanged(path, before, SCORE_MSG_NOT_JSON, "the LMS's receiver cannot read score_msg")
+        return unchanged(path, before, SCORE_MSG_NOT_JSON, "the LMS's receiver cannot read score_msg")
     update = ScoreUpdate(
         course_id=str(score.course_id),
         usage_key=str(score.module_id),
@@ -274,7 +274,7 @@ def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, 
     outcome = get_renderer().dry_run(update, before)
     if outcome.error:
         # The receiver raises; edx-submissions rolls back its score row with the event.
-        return _unchanged(path, before, RENDER_ERROR, outcome.error, learner=learner)
+        return unchanged(path, before, RENDER_ERROR, outcome.error, learner=learner)
     return _rendered(
         path, outcome, score.points_earned, score.points_possible,
         error=transport_error, detail=detail, learner=learner,

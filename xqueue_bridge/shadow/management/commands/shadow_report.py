@@ -1,0 +1,46 @@
+"""
+``xqueue-bridge shadow-report``: how often the two paths agree, per course, org or queue and stage.
+
+For each group: comparisons, matched / mismatched / ignored / errored and the match rate, mismatches by
+field and by category with examples (scalar values; the feedback as a digest unless STORE_FULL_VALUES),
+p50/p99 durations of the control and the candidate, the noise baseline, and the rules in force.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xqueue_bridge.shadow.formats import report_csv, report_table
+from xqueue_bridge.shadow.report import GROUPINGS, parse_since, shadow_report
+
+
+class Command(BaseCommand):
+    help = "Shadow comparisons of the two delivery paths per course, org or queue (table, JSON or CSV)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--since", default=None,
+                            help="only comparisons since: 24h, 7d, 30m or an ISO date (default: all kept)")
+        parser.add_argument("--by", choices=sorted(GROUPINGS), default="course", help="group by (default course)")
+        parser.add_argument("--course", default=None, help="only this course id")
+        parser.add_argument("--org", default=None, help="only this org")
+        parser.add_argument("--queue", default=None, help="only this queue")
+        parser.add_argument("--examples", type=int, default=3, help="examples per category (default 3)")
+        parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    def handle(self, *args, **options):
+        try:
+            since = parse_since(options["since"]) if options["since"] else None
+        except ValueError as exc:
+            raise CommandError(str(exc))
+        report = shadow_report(
+            since=since, by=options["by"], course=options["course"], org=options["org"], queue=options["queue"],
+            examples=max(0, options["examples"]),
+        )
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report, indent=2))
+        elif options["format"] == "csv":
+            self.stdout.write(report_csv(report), ending="")
+        else:
+            self.stdout.write(report_table(report), ending="")

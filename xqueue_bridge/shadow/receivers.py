@@ -1,0 +1,70 @@
+"""
+Receivers of the bridge's signals that drive the shadow comparison (connected in ``ShadowConfig.ready``).
+
+Each returns at once for a submission that is not in a shadow stage, and none lets an exception out:
+the reply, the delivery and the grader's answer never depend on shadow mode.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from xqueue_bridge.conf import get_setting
+from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.shadow import experiment
+from xqueue_bridge.shadow.models import Comparison
+
+log = logging.getLogger(__name__)
+
+
+def on_reply_accepted(sender, submission: Submission, delivery: Delivery, **kwargs) -> None:
+    """Inside the put_result transaction: a pending comparison, decided when the delivery is final."""
+    if not submission.shadowed:
+        return
+    try:
+        experiment.plan(submission, Comparison.Trigger.RESULT, delivery=delivery)
+    except Exception:
+        log.exception("shadow comparison of submission %s not planned", submission.pk)
+
+
+def on_reply_refused(sender, submission: Submission, reply: str, reason: str, **kwargs) -> None:
+    """Inside the put_result transaction: the event path refused the reply; compare after commit."""
+    if not submission.shadowed:
+        return
+    given_up = submission.status == Submission.Status.FAILED
+    context = {
+        "attempt": submission.grading_failures,
+        "given_up": given_up,
+        "notice": given_up and bool(get_setting("NOTIFY_LEARNER_ON_FAILURE")),
+    }
+    try:
+        ids = experiment.plan(submission, Comparison.Trigger.REFUSAL, reply=reply, context=context)
+        experiment.run_after_commit(ids)
+    except Exception:
+        log.exception("shadow comparison of a refused reply to submission %s not planned", submission.pk)
+
+
+def on_reply_duplicated(sender, submission: Submission, reply: str, **kwargs) -> None:
+    """Inside the put_result transaction: the grader sent the accepted reply again; compare after commit."""
+    if not submission.shadowed:
+        return
+    try:
+        ids = experiment.plan(submission, Comparison.Trigger.DUPLICATE)
+        experiment.run_after_commit(ids)
+    except Exception:
+        log.exception("shadow comparison of a duplicate reply to submission %s not planned", submission.pk)
+
+
+def on_delivery_finished(sender, delivery: Delivery, final: bool, **kwargs) -> None:
+    """In the delivery's thread, after its outcome is recorded: decide the comparisons waiting for it."""
+    if not final or delivery.kind != Delivery.Kind.RESULT or not delivery.submission.shadowed:
+        return
+    try:
+        ids = list(
+            Comparison.objects.filter(delivery_id=delivery.pk, status=Comparison.Status.PENDING)
+            .values_list("id", flat=True)
+        )
+    except Exception:
+        log.exception("shadow comparisons of delivery %s not found; the worker decides them", delivery.pk)
+        return
+    experiment.run_all(ids)
