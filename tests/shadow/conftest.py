@@ -36,13 +36,14 @@ def reply(correct=True, score=1.0, msg="<p>All tests passed</p>") -> str:
 class Grading:
     """One learner answer submitted as the LMS does and pulled as a grader does, ready for its reply."""
 
-    def __init__(self, lms, grader, url: str, *, key: str, anonymous_id: str, points_possible: int | None = None):
+    def __init__(self, lms, grader, url: str, *, key: str, anonymous_id: str, points_possible: int | None = None,
+                 queue: str = "test-pull"):
         self.grader = grader
-        header, body = submission_for(url, key=key, anonymous_id=anonymous_id)
+        header, body = submission_for(url, key=key, anonymous_id=anonymous_id, queue=queue)
         extra = {"points_possible": str(points_possible)} if points_possible else None
         code, content = lms.submit(header, body, extra=extra)
         assert code == 0, content
-        self.served = grader.get_submission("test-pull")
+        self.served = grader.get_submission(queue)
         assert self.served is not None
         self.submission = Submission.objects.get(pk=json.loads(self.served["xqueue_header"])["submission_id"])
 
