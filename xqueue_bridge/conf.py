@@ -80,8 +80,8 @@ DEFAULTS: dict[str, Any] = {
         "STORE_FULL_VALUES": False,
         # Days a comparison is kept; ``xqueue-bridge purge-comparisons`` deletes older ones.
         "RETENTION_DAYS": 30,
-        # Named normalisations applied to both observations before comparing (xqueue_bridge.shadow.rules).
-        "CLEAN_RULES": ["collapse_whitespace", "nbsp", "points_precision"],
+        # Named normalisations applied, in order, to both observations before comparing (shadow/rules.py).
+        "CLEAN_RULES": ["nbsp", "collapse_whitespace", "points_precision"],
         # Named accepted differences: a mismatch whose differing fields they all cover is "ignored".
         "IGNORE_RULES": [],
     },

@@ -137,7 +137,7 @@ def make_comparison(*, status: str = "matched", hours_ago: float = 1.0, course_i
         "org": course_id.split(":", 1)[1].split("+")[0], "queue_name": submission.queue_name, "stage": stage,
         "control_path": control, "candidate_path": control if noise else other, "status": status,
         "control_duration": 0.010, "candidate_duration": 0.002, "created_at": created, "compared_at": created,
-        "clean_rules": ["collapse_whitespace", "nbsp", "points_precision"],
+        "clean_rules": ["nbsp", "collapse_whitespace", "points_precision"],
     }
     values.update(fields)
     return Comparison.objects.create(**values)

@@ -106,7 +106,7 @@ def active_ignore_rules() -> list[IgnoreRule]:
 
 # --- clean rules -------------------------------------------------------------------------------------
 
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")  # HTML's whitespace (a non-breaking space is not: see "nbsp")
 
 
 def _with_feedback(values: dict, feedback: str) -> dict:
@@ -123,7 +123,7 @@ def collapse_whitespace(values: dict) -> dict:
 @clean_rule("nbsp")
 def nbsp(values: dict) -> dict:
     """A non-breaking space in the feedback (``&nbsp;``, ``&#160;``: capa rewrites one as the other)
-    counts as a plain space."""
+    counts as a plain space (name it before collapse_whitespace to collapse both kinds together)."""
     return _with_feedback(values, values["feedback"].replace("\xa0", " "))
 
 
