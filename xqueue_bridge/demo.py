@@ -214,9 +214,9 @@ class Demo:
 
 
 def _shadow_settled() -> bool:
-    from xqueue_bridge.shadow.models import Comparison
+    from xqueue_bridge.shadow.experiment import settled
 
-    return not Comparison.objects.filter(status=Comparison.Status.PENDING).exists()
+    return settled()
 
 
 def _points(value) -> str:

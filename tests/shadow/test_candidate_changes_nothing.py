@@ -94,9 +94,9 @@ def test_shadow_on_and_off_give_learners_lms_and_event_consumers_the_same(
     assert (len(without["callbacks"]) > 0) == (plain == "callback")
     assert (len(without["events"]) > 0) == (plain == "event")
     compared = Comparison.objects.filter(stage=shadowed)
-    assert compared.count() >= len(SCENARIO) + 1
-    # Decided, but for a result whose delivery is still being retried (the LMS failed on "lots" points).
-    assert not compared.filter(status="pending").exclude(delivery__status="pending").exists()
+    # All but a result whose delivery is still being retried (the LMS fails on "lots" points).
+    assert compared.count() >= len(SCENARIO)
+    assert not compared.filter(status="pending").exists()
     assert compared.filter(status="mismatched").exists()
 
 

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tests.conftest import set_stage
 from tests.shadow.conftest import bridge_settings, make_comparison, make_submission, only_comparison, reply
@@ -62,16 +63,22 @@ def test_failing_comparator_in_shadow_event_never_reaches_the_grader(grade, monk
     assert [c.status for c in Comparison.objects.order_by("id")] == ["errored", "errored"]
 
 
-def test_unplannable_comparison_leaves_the_reply_accepted(grade, monkeypatch):
-    def broken(*args, **kwargs):
+def test_comparison_that_cannot_be_written_changes_nothing_else(grade, monkeypatch):
+    def broken(self, *args, **kwargs):
         raise RuntimeError("no room for comparisons")
 
-    monkeypatch.setattr(Comparison.objects, "create", broken)
-    set_stage("shadow_callback")
-    grading, answer = grade(reply(score=1.0))
+    monkeypatch.setattr(Comparison, "save", broken)
+    set_stage("shadow_event")
+    with bridge_settings(MAX_GRADING_ATTEMPTS=1):
+        grading, answer = grade(reply(score=1.0))
+        refused, refusal = grade("not json")  # its pending comparison is written in the reply's transaction
 
     assert answer == (True, "")
     assert learner_state(grading).correctness == "correct"
+    assert refusal[0] is False and "given up" in refusal[1]
+    refused.submission.refresh_from_db()
+    assert refused.submission.status == "failed"  # the refusal itself was committed
+    assert "could not be graded" in learner_state(refused).msg
     assert Comparison.objects.count() == 0
 
 
@@ -107,39 +114,47 @@ def test_worker_mode_leaves_delivery_and_comparison_to_the_worker(grade):
         grading, answer = grade(reply(score=1.0))
         refused, refusal = grade("not json")
         assert answer == (True, "") and refusal[0] is False
-        assert set(Comparison.objects.values_list("status", flat=True)) == {"pending"}
-        assert learner_state(grading).queuekey is not None  # nothing delivered yet
+        # Nothing delivered, nothing compared yet: only the refused reply waits, as a pending comparison.
+        assert list(Comparison.objects.values_list("trigger", "status")) == [("refusal", "pending")]
+        assert learner_state(grading).queuekey is not None
+        assert not experiment.settled()
 
         out = io.StringIO()
         call_command("worker", "--once", stdout=out)
 
-    # The delivery (whose comparison is decided in the same attempt) and the refused reply's comparison.
+    # The delivery (whose comparison is made in the same attempt) and the refused reply's comparison.
     assert out.getvalue() == "2 items processed\n"
     assert learner_state(grading).correctness == "correct"
     statuses = dict(Comparison.objects.values_list("trigger", "status"))
     assert statuses == {"result": "matched", "refusal": "mismatched"}
+    assert experiment.settled()
 
 
 def test_worker_decides_what_a_dead_process_left_pending(db):
-    submission = make_submission(stage="shadow_callback")
-    delivery = Delivery.objects.create(
-        submission=submission, path="callback", body=reply(score=0.5), status=Delivery.Status.DELIVERED,
-        duration=0.004,
-    )
-    left = make_comparison(submission=submission, delivery=delivery, status="pending", hours_ago=0.1)
-    retrying = make_submission(stage="shadow_callback")
-    waiting = make_comparison(
-        submission=retrying, status="pending", hours_ago=0.1,
-        delivery=Delivery.objects.create(submission=retrying, path="callback", body=reply()),
-    )
+    submission = make_submission(stage="shadow_event", status="queued", grading_failures=1)
+    left = make_comparison(submission=submission, stage="shadow_event", status="pending", hours_ago=0.1,
+                           trigger="refusal", reply=reply(score=-1), context={"attempt": 1, "given_up": False})
 
     assert experiment.drain() == 1
 
     left.refresh_from_db()
-    waiting.refresh_from_db()
-    assert left.status == "mismatched" and left.categories == ["points_earned: rounding"]
-    assert left.control_duration >= 0.004  # the real delivery's time is part of the control's
-    assert waiting.status == "pending"  # its delivery is not final yet
+    assert (left.status, left.categories, left.reply) == ("mismatched", ["error: negative_score"], "")
+    assert left.diff["error"] == {"control": "unscorable_reply", "candidate": None}
+
+
+def test_a_final_delivery_nobody_compared_is_not_settled(db):
+    submission = make_submission(stage="shadow_callback")
+    delivery = Delivery.objects.create(
+        submission=submission, path="callback", body=reply(score=0.5), status=Delivery.Status.DELIVERED,
+        duration=0.004, finished_at=timezone.now(),
+    )
+    assert not experiment.settled()
+
+    assert experiment.compare_result(delivery) == ["mismatched"]
+    assert experiment.compare_result(delivery) == []  # compared once, even if it finishes again (replay)
+    comparison = Comparison.objects.get()
+    assert comparison.control_duration >= 0.004  # the real delivery's time is part of the control's
+    assert experiment.settled()
 
 
 def test_a_decided_comparison_is_not_decided_twice(grade):

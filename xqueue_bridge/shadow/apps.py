@@ -13,7 +13,6 @@ class ShadowConfig(AppConfig):
         from xqueue_bridge import delivery, signals
         from xqueue_bridge.shadow import experiment, receivers
 
-        signals.reply_accepted.connect(receivers.on_reply_accepted, dispatch_uid="xqb_shadow_accepted")
         signals.reply_refused.connect(receivers.on_reply_refused, dispatch_uid="xqb_shadow_refused")
         signals.reply_duplicated.connect(receivers.on_reply_duplicated, dispatch_uid="xqb_shadow_duplicated")
         signals.delivery_finished.connect(receivers.on_delivery_finished, dispatch_uid="xqb_shadow_delivered")

@@ -1,19 +1,21 @@
 """
-Running the shadow comparison: sample, plan, conduct, publish, drain.
+Running the shadow comparison: sample, conduct, publish, drain.
 
 For a submission in ``shadow_callback`` or ``shadow_event`` whose course samples it:
 
-1. **plan** (inside the put_result transaction, from the ``reply_accepted``, ``reply_refused`` and
-   ``reply_duplicated`` signals): one ``pending`` Comparison row (two with the noise baseline), written in
-   a savepoint so that no failure of it can undo the grader's reply.
-2. **conduct**, off the request path, once the authoritative delivery is final: in the delivery's own
-   thread (``delivery_finished`` with ``final=True``; DELIVERY_MODE "thread" runs it in the pool, "celery"
-   in the task, "worker" in the worker, "sync" inline after commit); for a refused or duplicate reply,
-   nothing is delivered, so the comparison is handed to the same pool after commit (inline in "sync",
-   left to the worker in "celery" and "worker"). The worker's drainer decides whatever is left pending.
-3. **publish**: the verdict is written only if the row is still pending (two processes may conduct the
-   same comparison; both dry runs are pure, the first write wins), then the guardrail looks at the course.
+* **An accepted reply** is compared once its authoritative delivery is final (``delivery_finished`` with
+  ``final=True``), by whoever finished it: the pool thread (DELIVERY_MODE "thread"), the Celery task, the
+  worker, or inline after commit ("sync"). The Delivery row is the durable record of what to compare, so
+  nothing is written for shadow mode inside the put_result transaction: the comparison row is inserted
+  once, decided (docs/decisions/0008: a pending row there cost about 8 % of a put_result).
+* **A refused or duplicate reply** has no delivery: a ``pending`` comparison row is written inside the
+  put_result transaction (in a savepoint, so its failure cannot undo the reply; the refused reply is kept
+  on it, as it exists nowhere else), then decided after commit in the delivery pool ("thread"), inline
+  ("sync"), or by the worker's drainer ("celery", "worker"), which also decides whatever a dead process
+  left pending.
 
+Publishing writes the verdict (a pending row only if it is still pending: two processes may conduct the
+same comparison, both dry runs are pure and the first write wins), then the guardrail looks at the course.
 Any failure while conducting is recorded as ``errored`` with its reason; nothing here raises into the
 delivery or the request.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 
 import attr
 from django.db import connection, transaction
@@ -34,7 +37,7 @@ from xqueue_bridge import delivery as outbox
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import ProblemSnapshot
 from xqueue_bridge.errors import ConfigurationError
-from xqueue_bridge.models import Delivery, Path, Submission
+from xqueue_bridge.models import Delivery, Path, Stage, Submission
 from xqueue_bridge.shadow import guardrail, rules
 from xqueue_bridge.shadow.compare import Verdict, compare, reply_facts
 from xqueue_bridge.shadow.models import Comparison
@@ -93,27 +96,63 @@ def sampled(submission: Submission) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
-# --- plan (inside the put_result transaction) --------------------------------------------------------
+# --- creating comparisons ---------------------------------------------------------------------------
 
 
-def plan(submission: Submission, trigger: str, *, delivery: Delivery | None = None, reply: str = "",
-         context: dict | None = None) -> list[int]:
-    """Record the pending comparisons of a sampled shadow submission; returns their ids (maybe none)."""
+def _candidates(submission: Submission) -> list[tuple[str, bool]]:
+    """(candidate path, noise baseline?) of each comparison a sampled result gets."""
+    control = submission.authoritative_path
+    paths = [(OTHER_PATH[control], False)]
+    if get_setting("SHADOW")["NOISE_BASELINE"]:
+        paths.append((control, True))
+    return paths
+
+
+def _new(submission: Submission, trigger: str, candidate_path: str, noise: bool, **fields) -> Comparison:
+    return Comparison(
+        submission=submission, trigger=trigger, course_id=submission.course_id, org=org_of(submission.course_id),
+        queue_name=submission.queue_name, stage=submission.stage, control_path=submission.authoritative_path,
+        candidate_path=candidate_path, noise=noise, **fields,
+    )
+
+
+def plan(submission: Submission, trigger: str, *, reply: str = "", context: dict | None = None) -> list[int]:
+    """
+    Record pending comparisons of a refused or duplicate reply to a sampled shadow submission (inside the
+    put_result transaction); returns their ids, maybe none.
+    """
     if not submission.shadowed or not sampled(submission):
         return []
-    control = submission.authoritative_path
-    common = {
-        "submission": submission, "delivery": delivery, "trigger": trigger, "course_id": submission.course_id,
-        "org": org_of(submission.course_id), "queue_name": submission.queue_name, "stage": submission.stage,
-        "control_path": control, "reply": reply, "context": context or {},
-    }
-    candidates = [(OTHER_PATH[control], False)]
-    if get_setting("SHADOW")["NOISE_BASELINE"]:
-        candidates.append((control, True))
     with transaction.atomic():  # a savepoint: its failure leaves the grader's reply untouched
-        return [
-            Comparison.objects.create(candidate_path=path, noise=noise, **common).pk for path, noise in candidates
-        ]
+        ids = []
+        for path, noise in _candidates(submission):
+            comparison = _new(submission, trigger, path, noise, reply=reply, context=context or {})
+            comparison.save()
+            ids.append(comparison.pk)
+        return ids
+
+
+def compare_result(delivery: Delivery) -> list[str]:
+    """
+    Compare the result of a final delivery of a sampled shadow submission and record the verdicts (one
+    insert each); returns their statuses. A delivery already compared (e.g. replayed) is not compared again.
+    """
+    submission = delivery.submission
+    if delivery.kind != Delivery.Kind.RESULT or not submission.shadowed or not sampled(submission):
+        return []
+    delivery = Delivery.objects.select_related("submission").get(pk=delivery.pk)  # its recorded outcome
+    done = set(Comparison.objects.filter(delivery=delivery).values_list("noise", flat=True))
+    statuses = []
+    for path, noise in _candidates(submission):
+        if noise in done:
+            continue
+        comparison = _new(delivery.submission, Comparison.Trigger.RESULT, path, noise, delivery=delivery)
+        for name, value in _decide(comparison).items():
+            setattr(comparison, name, value)
+        comparison.save()
+        statuses.append(comparison.status)
+        _after(comparison)
+    return statuses
 
 
 def run_after_commit(ids: list[int]) -> None:
@@ -223,6 +262,29 @@ def _published(comparison: Comparison, verdict: Verdict, control: Observation, c
     return fields
 
 
+def _decide(comparison: Comparison) -> dict:
+    """The fields of the decided comparison: the verdict, or ``errored`` and why."""
+    try:
+        return _published(comparison, *conduct(comparison))
+    except Exception as exc:  # the candidate or the comparator failed: recorded, never raised
+        log.exception("shadow comparison of submission %s failed", comparison.submission_id)
+        submission = comparison.submission
+        reason = outbox.redact(f"{type(exc).__name__}: {exc}", submission.lms_key, submission.pullkey)
+        fields = {"status": Comparison.Status.ERRORED, "error": reason[:2000], "compared_at": timezone.now()}
+        if not get_setting("SHADOW")["STORE_FULL_VALUES"]:
+            fields["reply"] = ""
+        return fields
+
+
+def _after(comparison: Comparison) -> None:
+    if comparison.noise:
+        return
+    try:
+        guardrail.after_comparison(comparison)
+    except Exception:
+        log.exception("guardrail check after comparison %s failed", comparison.pk)
+
+
 def run(comparison_id: int) -> str | None:
     """Decide one pending comparison; its status, or None if it was not pending (decided elsewhere)."""
     comparison = (
@@ -232,23 +294,11 @@ def run(comparison_id: int) -> str | None:
     )
     if comparison is None:
         return None
-    try:
-        fields = _published(comparison, *conduct(comparison))
-    except Exception as exc:  # the candidate or the comparator failed: recorded, never raised
-        log.exception("shadow comparison %s of submission %s failed", comparison.pk, comparison.submission_id)
-        submission = comparison.submission
-        reason = outbox.redact(f"{type(exc).__name__}: {exc}", submission.lms_key, submission.pullkey)
-        fields = {"status": Comparison.Status.ERRORED, "error": reason[:2000], "compared_at": timezone.now()}
-        if not get_setting("SHADOW")["STORE_FULL_VALUES"]:
-            fields["reply"] = ""
+    fields = _decide(comparison)
     updated = Comparison.objects.filter(pk=comparison.pk, status=Comparison.Status.PENDING).update(**fields)
     if not updated:
         return None
-    if not comparison.noise:
-        try:
-            guardrail.after_comparison(comparison)
-        except Exception:
-            log.exception("guardrail check after comparison %s failed", comparison.pk)
+    _after(comparison)
     return fields["status"]
 
 
@@ -272,6 +322,22 @@ def ready_ids(limit: int) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def settled(hours: float = 24.0) -> bool:
+    """
+    Whether shadow mode has caught up: no pending comparison, and every result delivered or given up in
+    the last ``hours`` for a sampled shadow submission compared. For the demo, tests and benchmarks (it
+    reads every such delivery); operators read ``xqueue-bridge shadow-report`` instead.
+    """
+    if Comparison.objects.filter(status=Comparison.Status.PENDING).exists():
+        return False
+    waiting = Delivery.objects.filter(
+        kind=Delivery.Kind.RESULT, status__in=[Delivery.Status.DELIVERED, Delivery.Status.DEAD],
+        finished_at__gte=timezone.now() - timedelta(hours=hours),
+        submission__stage__in=[Stage.SHADOW_CALLBACK, Stage.SHADOW_EVENT], comparisons__isnull=True,
+    ).select_related("submission")
+    return not any(sampled(delivery.submission) for delivery in waiting)
 
 
 def drain(limit: int = 100) -> int:

@@ -2,11 +2,12 @@
 The shadow comparison's records: one ``Comparison`` per sampled result (two with the noise baseline), and
 one ``GuardrailMove`` each time the guardrail moved a course back.
 
-A comparison is written ``pending`` in the put_result transaction (so it commits or rolls back with the
-reply, and a process that dies before comparing leaves it to the worker) and decided once the
-authoritative delivery is final. Grader replies may hold learner code and personal data: by default a
-decided comparison keeps the differing scalar fields (points, correctness, error...), digests of both
-normalized observations and of the feedback, and never the reply itself (docs/decisions/0008).
+The comparison of an accepted reply is inserted once, decided, when its authoritative delivery is final.
+That of a refused or duplicate reply (no delivery) is written ``pending`` in the put_result transaction,
+so it commits or rolls back with the reply and a process that dies before comparing leaves it to the
+worker. Grader replies may hold learner code and personal data: by default a decided comparison keeps the
+differing scalar fields (points, correctness, error...), digests of both normalized observations and of
+the feedback, and never the reply itself (docs/decisions/0008).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class Comparison(models.Model):
     """The control (authoritative path) and the candidate (the other path, dry run) of one reply, compared."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending: waiting for the authoritative delivery to finish"
+        PENDING = "pending", "pending: a refused or duplicate reply waiting to be compared"
         MATCHED = "matched", "matched: both paths give the learner the same outcome"
         MISMATCHED = "mismatched", "mismatched: the paths differ (see the differing fields)"
         IGNORED = "ignored", "ignored: every difference is an accepted one (ignore rules)"

@@ -2,7 +2,8 @@
 Receivers of the bridge's signals that drive the shadow comparison (connected in ``ShadowConfig.ready``).
 
 Each returns at once for a submission that is not in a shadow stage, and none lets an exception out:
-the reply, the delivery and the grader's answer never depend on shadow mode.
+the reply, the delivery and the grader's answer never depend on shadow mode. An accepted reply needs no
+receiver inside the put_result transaction: it is compared when its delivery is final.
 """
 
 from __future__ import annotations
@@ -15,16 +16,6 @@ from xqueue_bridge.shadow import experiment
 from xqueue_bridge.shadow.models import Comparison
 
 log = logging.getLogger(__name__)
-
-
-def on_reply_accepted(sender, submission: Submission, delivery: Delivery, **kwargs) -> None:
-    """Inside the put_result transaction: a pending comparison, decided when the delivery is final."""
-    if not submission.shadowed:
-        return
-    try:
-        experiment.plan(submission, Comparison.Trigger.RESULT, delivery=delivery)
-    except Exception:
-        log.exception("shadow comparison of submission %s not planned", submission.pk)
 
 
 def on_reply_refused(sender, submission: Submission, reply: str, reason: str, **kwargs) -> None:
@@ -56,15 +47,10 @@ def on_reply_duplicated(sender, submission: Submission, reply: str, **kwargs) ->
 
 
 def on_delivery_finished(sender, delivery: Delivery, final: bool, **kwargs) -> None:
-    """In the delivery's thread, after its outcome is recorded: decide the comparisons waiting for it."""
+    """In the delivery's thread, after its outcome is recorded: compare the result it delivered."""
     if not final or delivery.kind != Delivery.Kind.RESULT or not delivery.submission.shadowed:
         return
     try:
-        ids = list(
-            Comparison.objects.filter(delivery_id=delivery.pk, status=Comparison.Status.PENDING)
-            .values_list("id", flat=True)
-        )
-    except Exception:
-        log.exception("shadow comparisons of delivery %s not found; the worker decides them", delivery.pk)
-        return
-    experiment.run_all(ids)
+        experiment.compare_result(delivery)
+    except Exception:  # e.g. the database went away: this result goes uncompared, the learner is served
+        log.exception("shadow comparison of delivery %s not recorded", delivery.pk)

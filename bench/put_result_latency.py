@@ -1,0 +1,300 @@
+"""
+put_result latency with shadow mode on and off, side by side in one run.
+
+What a grader waits for: the round trip of ``/xqueue/put_result/`` from a watcher-like client
+(``xqueue_bridge.clients.GraderClient``) to ``xqueue-bridge serve`` (gunicorn, 2 workers x 4 threads,
+DELIVERY_MODE "thread", the production default) on loopback, with a throwaway SQLite home. Stages:
+
+* ``callback`` against ``shadow_callback`` (callback authoritative; the event path compared in shadow);
+* ``event`` against ``shadow_event`` (event authoritative; the callback compared in shadow).
+
+Each stage has its own course (set with the rollout API) and queue; ``--per-stage`` submissions per stage
+are submitted first, each for a learner whose problem the bridge's own sink holds (the callback goes to
+the bridge's own ``xqueue_callback`` URL, the event to its own receiver, so every result is delivered for
+real and every shadow result compared at a sample rate of 1). Then, round after round, the stages take
+turns in a shuffled order: pull one submission (not timed), time its put_result, and wait until its
+delivery and comparison are finished, so that each request is measured alone and the stages are measured
+under the same conditions. The first ``--warmup`` rounds are not counted.
+
+Prints p50 / p99 per stage and the ratios, and writes ``bench/results/put_result_latency.json``.
+Run: ``python -m bench.put_result_latency [--per-stage 500]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = ["callback", "shadow_callback", "event", "shadow_event"]
+PAIRS = [("shadow_callback", "callback"), ("shadow_event", "event")]
+REPLIES = [
+    {"correct": True, "score": 1.0, "msg": "<p>4 of 4 tests passed</p>"},
+    {"correct": False, "score": 0.5, "msg": "<p>2 of 4 tests passed</p><ul><li>double(-2) failed</li></ul>"},
+    {"correct": False, "score": 0.0, "msg": "<p>Error: NameError</p>"},
+]
+RESULTS = Path(__file__).resolve().parent / "results" / "put_result_latency.json"
+WORKERS, THREADS = 2, 4
+
+
+def course_of(stage: str) -> str:
+    return f"course-v1:BenchX+{stage.replace('_', '')}+2026"
+
+
+def queue_of(stage: str) -> str:
+    return f"bench-{stage}"
+
+
+def setup_django(home: Path) -> dict:
+    """Settings for this process and the server's: one SQLite home, the bench queues, quiet logs."""
+    env = {
+        "XQUEUE_BRIDGE_HOME": str(home),
+        "DATABASE_URL": f"sqlite:///{home / 'bench.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "xqueue_bridge.settings.standalone",
+        "XQUEUE_BRIDGE_QUEUES": ",".join(queue_of(stage) for stage in STAGES),
+        "XQUEUE_BRIDGE_DELIVERY_MODE": "thread",
+        "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``xqueue-bridge serve`` in its own process group."""
+
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "xqueue_bridge", "serve", "--port", str(port), "--workers", str(WORKERS),
+             "--threads", str(THREADS), "--no-migrate"],
+            env=os.environ.copy(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                if requests.get(self.url + "/xqueue/status/", timeout=1).json()["return_code"] == 0:
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def submit_all(base_url: str, count: int) -> None:
+    """``count`` submissions per stage, each for a learner queued in the bridge's own sink."""
+    from xqueue_bridge import api, rollout
+    from xqueue_bridge.clients import make_body, make_header
+    from xqueue_bridge.intake import parse_submit
+    from xqueue_bridge.keys import quote_slashes
+    from xqueue_bridge.sink import api as sink
+
+    for stage in STAGES:
+        course = course_of(stage)
+        rollout.set_stage(course, stage, reason="put_result latency benchmark", changed_by="bench")
+        for number in range(count):
+            user_id = 1000 + number
+            usage_key = f"block-v1:{course.removeprefix('course-v1:')}+type@problem+block@p{number}"
+            url = f"{base_url}/courses/{course}/xqueue/{user_id}/{quote_slashes(usage_key)}/score_update"
+            anonymous_id, key = f"anon-{stage}-{number}", secrets.token_hex(16)
+            sink.begin_attempt(course, usage_key, str(user_id), anonymous_id, key)
+            request = parse_submit({
+                "xqueue_header": make_header(url, key, queue_of(stage)),
+                "xqueue_body": make_body("def double(x):\n    return 2 * x\n", anonymous_id),
+            })
+            submission, _ = api.submit(request)
+            assert submission.stage == stage, (submission.stage, submission.stage_reason)
+
+
+def settle(submission_id: int, shadowed: bool, timeout: float = 30.0) -> None:
+    """Wait until the result is delivered and, in shadow stages, compared (the bridge is idle again)."""
+    from django.db import close_old_connections
+
+    from xqueue_bridge.models import Delivery
+    from xqueue_bridge.shadow.models import Comparison
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        close_old_connections()
+        delivered = Delivery.objects.filter(submission_id=submission_id).exclude(
+            status=Delivery.Status.PENDING).exists()
+        compared = not shadowed or Comparison.objects.filter(submission_id=submission_id).exists()
+        if delivered and compared:
+            return
+        time.sleep(0.002)
+    raise RuntimeError(f"submission {submission_id} was not delivered and compared within {timeout:.0f} s")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    from xqueue_bridge.shadow.report import percentile as nearest_rank
+
+    return nearest_rank(values, fraction)
+
+
+def measure(base_url: str, rounds: int, warmup: int, seed: int) -> dict[str, list[float]]:
+    from xqueue_bridge.clients import GraderClient
+
+    grader = GraderClient(base_url, "grader", os.environ["BENCH_GRADER_PASSWORD"])
+    if not grader.login():
+        raise RuntimeError("the grader could not log in")
+    rng = random.Random(seed)
+    timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for number in range(rounds + warmup):
+        order = STAGES[:]
+        rng.shuffle(order)
+        for stage in order:
+            served = grader.get_submission(queue_of(stage))
+            if served is None:
+                raise RuntimeError(f"queue {queue_of(stage)} ran out in round {number}")
+            body = json.dumps(REPLIES[number % len(REPLIES)])
+            started = time.perf_counter()
+            ok, content = grader.put_result(served["xqueue_header"], body)
+            elapsed = time.perf_counter() - started
+            if not ok:
+                raise RuntimeError(f"put_result refused in stage {stage}: {content}")
+            settle(json.loads(served["xqueue_header"])["submission_id"], shadowed=stage.startswith("shadow"))
+            if number >= warmup:
+                timings[stage].append(elapsed)
+    return timings
+
+
+def summarize(timings: dict[str, list[float]]) -> dict:
+    stages = {
+        stage: {
+            "requests": len(values),
+            "p50_ms": round(percentile(values, 0.50) * 1000, 3),
+            "p99_ms": round(percentile(values, 0.99) * 1000, 3),
+            "mean_ms": round(sum(values) / len(values) * 1000, 3),
+        }
+        for stage, values in timings.items()
+    }
+    ratios = {
+        f"{shadow} / {plain}": {
+            "p50": round(stages[shadow]["p50_ms"] / stages[plain]["p50_ms"], 3),
+            "p99": round(stages[shadow]["p99_ms"] / stages[plain]["p99_ms"], 3),
+        }
+        for shadow, plain in PAIRS
+    }
+    return {"stages": stages, "ratios": ratios}
+
+
+def check_comparisons() -> dict:
+    """How the shadow comparisons of the run came out (they must all be decided, none errored)."""
+    from django.db.models import Count
+
+    from xqueue_bridge.shadow.models import Comparison
+
+    return {
+        f"{row['stage']} {row['status']}": row["n"]
+        for row in Comparison.objects.values("stage", "status").annotate(n=Count("id")).order_by("stage", "status")
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--per-stage", type=int, default=500, help="measured put_result requests per stage")
+    parser.add_argument("--warmup", type=int, default=20, help="rounds not counted (default 20)")
+    parser.add_argument("--seed", type=int, default=2026, help="seed of the stage order of each round")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="xqb-bench-put-result-") as home:
+        setup_django(Path(home))
+        import django
+
+        from xqueue_bridge.management.commands.users import ensure_user
+
+        password = secrets.token_urlsafe(12)
+        os.environ["BENCH_GRADER_PASSWORD"] = password
+        ensure_user("grader", password)
+        server = Server(free_port())
+        try:
+            submit_all(server.url, args.per_stage + args.warmup)
+            server.wait_ready()
+            timings = measure(server.url, args.per_stage, args.warmup, args.seed)
+            comparisons = check_comparisons()
+        finally:
+            server.stop()
+
+    summary = summarize(timings)
+    report = {
+        "benchmark": "put_result round trip, shadow stages against their plain stages, interleaved in one run",
+        "setup": {
+            "server": f"xqueue-bridge serve: gunicorn, {WORKERS} workers x {THREADS} threads, loopback",
+            "database": "SQLite in WAL mode (throwaway home, standalone settings)",
+            "delivery_mode": "thread",
+            "receiving_ends": "the bridge's own callback URL and event receiver (standalone sink)",
+            "sample_rate": 1.0,
+            "client": "xqueue_bridge.clients.GraderClient (xqueue-watcher's habits), one request at a time",
+            "requests_per_stage": args.per_stage,
+            "warmup_rounds": args.warmup,
+            "order": "each round: every stage once, shuffled; the bridge idle before each request",
+            "statistic": "nearest-rank percentiles of the round-trip time",
+        },
+        "environment": {
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        **summary,
+        "comparisons": comparisons,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report, args.out)
+    return 0
+
+
+def print_table(report: dict, path: Path) -> None:
+    print(f"\nput_result round trip ({report['setup']['requests_per_stage']} requests per stage, interleaved)\n")
+    print(f"{'stage':<16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+    for stage in STAGES:
+        row = report["stages"][stage]
+        print(f"{stage:<16} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['mean_ms']:>8.2f}")
+    print()
+    for pair, ratio in report["ratios"].items():
+        print(f"{pair:<28} p50 {ratio['p50']:.3f}x   p99 {ratio['p99']:.3f}x")
+    print("\ncomparisons: " + ", ".join(f"{key} {n}" for key, n in report["comparisons"].items()))
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
