@@ -131,7 +131,8 @@ READINESS_COLUMNS = [
 def _readiness_row(item: CourseReadiness) -> dict:
     return {
         "course": item.course_id, "stage": item.stage, "next_stage": item.next_stage or "-",
-        "ready": "yes" if item.ready else "no", "comparisons": item.comparisons, "hours": item.hours,
+        "ready": "-" if item.next_stage is None else "yes" if item.ready else "no",
+        "comparisons": item.comparisons, "hours": item.hours,
         "mismatch_rate": item.mismatch_rate, "error_rate": item.error_rate, "why": "; ".join(item.reasons),
     }
 
