@@ -99,7 +99,9 @@ def test_thread_mode_compares_in_the_pool_after_the_delivery(grade):
         grading, answer = grade(reply(score=0.5))
         assert answer == (True, "")
         deadline = time.monotonic() + 30
-        while Comparison.objects.filter(status="pending").exists() and time.monotonic() < deadline:
+        while (Delivery.objects.filter(status="pending").exists() or not experiment.settled()) and (
+            time.monotonic() < deadline
+        ):  # delivered, then compared, both in the pool
             time.sleep(0.02)
 
     comparison = only_comparison(grading.submission)
