@@ -55,7 +55,7 @@ from submissions import api as submissions_api
 from submissions import urls as submissions_urls
 from submissions.models import ExternalGraderDetail, Score
 
-from tests.conftest import COURSE, GRADER_PASSWORD, GRADER_USER, submission_for
+from tests.conftest import COURSE, GRADER_PASSWORD, GRADER_USER, set_stage, submission_for
 from xqueue_bridge.clients import GraderClient
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.delivery import FAILURE_NOTICE_MSG
@@ -81,13 +81,9 @@ ANSWER = "def double(x):\n    return 2 * x\n"
 SUCCESS = {"return_code": 0, "content": ""}
 
 
-def on_event_path():
-    """
-    Put the bridge's course on the event path for the submissions made inside this context.
-
-    The one place that knows how a course's stage is set; adapt it here when that changes.
-    """
-    return override_settings(XQUEUE_BRIDGE={**settings.XQUEUE_BRIDGE, "DEFAULT_STAGE": "event"})
+def on_event_path() -> None:
+    """Put the bridge's course on the event path (a course override of the rollout flags)."""
+    set_stage("event")
 
 
 # --- the table -----------------------------------------------------------------------------------------
@@ -240,9 +236,12 @@ LEARNER = Learner(queue=QUEUE, block=BLOCK)
 
 @pytest.fixture(autouse=True)
 def case_queues():
-    """The bridge serves every case's queue."""
+    """
+    The bridge serves every case's queue. Its own receiving ends are off: both systems' events go to
+    ``captured_events`` alone, as they would to an LMS over the bus.
+    """
     queues = [*settings.XQUEUE_BRIDGE["QUEUES"], *(learner.queue for learner in CASE_LEARNERS)]
-    with override_settings(XQUEUE_BRIDGE={**settings.XQUEUE_BRIDGE, "QUEUES": queues}):
+    with override_settings(XQUEUE_BRIDGE={**settings.XQUEUE_BRIDGE, "QUEUES": queues, "RECEIVING_ENDS": False}):
         yield
 
 
@@ -294,8 +293,8 @@ def submit_to_bridge(lms, recording_lms, learner: Learner, points_possible: int)
         recording_lms.callback_url(user_id=LMS_USER_ID, block=learner.block), queue=learner.queue,
         key=learner.queue_key, answer=ANSWER, anonymous_id=learner.anonymous_id,
     )
-    with on_event_path():
-        code, _ = lms.submit(header, body, extra={"points_possible": str(points_possible)})
+    on_event_path()
+    code, _ = lms.submit(header, body, extra={"points_possible": str(points_possible)})
     assert code == 0
     submission = Submission.objects.latest("pk")
     assert (submission.stage, submission.usage_key, submission.points_possible) == (
