@@ -22,6 +22,34 @@ COURSE = "course-v1:BridgeX+Code101+2026"
 _problem_numbers = itertools.count(1)
 
 
+def test_database_url() -> str:
+    """DATABASE_URL of the database the tests run on, for processes the tests start."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{conf['NAME']}"
+    scheme = {"mysql": "mysql", "postgresql": "postgres"}[connection.vendor]
+    password = f":{conf['PASSWORD']}" if conf.get("PASSWORD") else ""
+    return f"{scheme}://{conf['USER']}{password}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
+
+
+def bridge_process_env(**extra: str) -> dict:
+    """Environment of an ``xqueue-bridge`` child process on the tests' database."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XQUEUE_BRIDGE_", "DJANGO_SETTINGS"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="xqueue_bridge.settings.standalone",
+        DATABASE_URL=test_database_url(),
+        XQUEUE_BRIDGE_HOME=os.environ["XQUEUE_BRIDGE_HOME"],
+        XQUEUE_BRIDGE_QUEUES="test-pull,python-grader,other-queue",
+        SECRET_KEY="tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    )
+    env.update(extra)
+    return env
+
+
 @pytest.fixture
 def xqueue_accounts(db):
     from xqueue_bridge.management.commands.users import ensure_user

@@ -6,8 +6,10 @@ Test settings: the standalone settings on the database named by ``XQUEUE_BRIDGE_
 ``XQUEUE_BRIDGE_TEST_POSTGRESQL_URL`` override where they are).
 """
 
+import hashlib
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("XQUEUE_BRIDGE_HOME", tempfile.mkdtemp(prefix="xqb-test-home-"))
 
@@ -27,6 +29,10 @@ if BACKEND not in URLS:
 DATABASES = {"default": database_from_url(URLS[BACKEND])}
 if BACKEND == "sqlite":
     DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test-xqueue-bridge.sqlite3")}
+else:
+    # One test database per checkout, so that two checkouts on one machine never share one.
+    _checkout = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+    DATABASES["default"]["TEST"] = {"NAME": f"test_xqueue_bridge_{_checkout}"}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "submissions"]  # noqa: F405  (the differential test's reference)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -139,7 +139,7 @@ def pull(queue_name: str) -> Submission | None:
             candidates = _servable(queue_name).order_by("id")
             if connection.features.has_select_for_update_skip_locked:
                 candidates = candidates.select_for_update(skip_locked=True)
-            submission = candidates.only("id", "status", "pullkey").first()
+            submission = candidates.first()
             if submission is None:
                 return None
             now = timezone.now()
@@ -151,7 +151,9 @@ def pull(queue_name: str) -> Submission | None:
                 pull_count=F("pull_count") + 1,
             )
             if taken:
-                return Submission.objects.get(pk=submission.pk)
+                submission.status, submission.pullkey, submission.pulled_at = Submission.Status.PULLED, key, now
+                submission.status_changed_at, submission.pull_count = now, submission.pull_count + 1
+                return submission
     return None
 
 

@@ -56,7 +56,7 @@ ANSWERS = [
 
 def grade(student_response: str) -> dict:
     """A small grader: runs the learner's ``double`` on a few inputs, as a course's grader.py would."""
-    cases = [(3, 6), (0, 0), (-2, -4), (5, 10)]
+    cases = [(3, 6), (0, 0), (-2, -4), (-5, -10)]
     namespace: dict = {}
     try:
         exec(compile(student_response, "<answer>", "exec"), namespace)  # noqa: S102 (the demo's own answers)

@@ -5,9 +5,9 @@ and ``EXTERNAL_GRADER_SCORE_SUBMITTED`` is sent with openedx-events (to in-proce
 
 edx-submissions' reading of a reply (its ``put_result``): the body is JSON; ``score`` is a fraction of
 tests passed and ``points_earned = round(score * points_possible)`` with Python's half-to-even rounding;
-a score that cannot be multiplied and rounded, or rounds below zero, is not scored (edx-submissions
-re-queues the submission silently). ``correct`` and ``msg`` are not read here: the LMS reads them from
-``score_msg``, the raw reply.
+a score that cannot be multiplied and rounded, rounds below zero, or rounds above what its
+``Score.points_earned`` column takes, is not scored (edx-submissions re-queues the submission silently).
+``correct`` and ``msg`` are not read here: the LMS reads them from ``score_msg``, the raw reply.
 """
 
 from __future__ import annotations
@@ -17,14 +17,25 @@ import math
 import time
 
 import attr
+from django.db import connection
 from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from xqueue_bridge.data import DeliveryResult
 from xqueue_bridge.models import Submission
 
-# PositiveIntegerField's range that every database keeps (edx-submissions stores points_earned in one).
-MAX_POINTS = 2**31 - 1
+# How a reply that is JSON but not an object is named in a refusal.
+_JSON_TYPES = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",
+               bool: "JSON true or false", type(None): "JSON null"}
+
+
+def max_points() -> int:
+    """
+    The most points edx-submissions scores: its ``Score.points_earned`` is a PositiveIntegerField, and its
+    serializer checks the value against that column's range on the database in use (2**31 - 1 on
+    PostgreSQL, 2**32 - 1 on MySQL/MariaDB, 2**63 - 1 on SQLite); a larger value is re-queued.
+    """
+    return connection.ops.integer_field_range("PositiveIntegerField")[1]
 
 
 @attr.frozen
@@ -47,7 +58,7 @@ def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | N
     except ValueError:
         return None, f"the reply is not JSON; {expected}"
     if not isinstance(parsed, dict):
-        return None, f"the reply is a JSON {type(parsed).__name__}, not an object; {expected}"
+        return None, f"the reply is {_JSON_TYPES.get(type(parsed), 'JSON')}, not an object; {expected}"
     if "score" not in parsed or parsed["score"] is None:
         return None, f"the reply has no score; {expected}"
     score = parsed["score"]
@@ -61,8 +72,8 @@ def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | N
         return None, f"score {score!r} cannot be turned into points; expected a fraction from 0.0 to 1.0"
     if points < 0:
         return None, f"score {score!r} is negative; expected a fraction of tests passed, 0.0 to 1.0"
-    if points > MAX_POINTS:
-        return None, f"score {score!r} gives {points} points, more than {MAX_POINTS}; expected 0.0 to 1.0"
+    if points > max_points():
+        return None, f"score {score!r} gives {points} points, more than {max_points()}; expected 0.0 to 1.0"
     return points, None
 
 

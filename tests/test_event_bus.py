@@ -1,0 +1,93 @@
+"""
+The event path over the real Redis event bus: the bridge produces EXTERNAL_GRADER_SCORE_SUBMITTED with
+edx-event-bus-redis (Avro on a Redis stream), and a separate consumer process, as an LMS runs it
+(``consume_events``), hands it to its receiver, which renders the learner's result.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import redis
+from openedx_events.apps import general_signal_handler
+from openedx_events.event_bus import get_producer
+from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
+
+from tests.conftest import COURSE, bridge_process_env, set_stage, submission_for
+from xqueue_bridge.models import Delivery
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+TOPIC = "scores"
+
+
+@pytest.fixture
+def redis_bus(settings):
+    """This process produces the score event to a Redis stream of its own (unique prefix per test)."""
+    prefix = f"xqb-test-{uuid.uuid4().hex[:10]}"
+    settings.EVENT_BUS_PRODUCER = "edx_event_bus_redis.create_producer"
+    settings.EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
+    settings.EVENT_BUS_TOPIC_PREFIX = prefix
+    settings.EVENT_BUS_PRODUCER_CONFIG = {
+        EXTERNAL_GRADER_SCORE_SUBMITTED.event_type: {TOPIC: {"event_key_field": "score.submission_id", "enabled": True}}
+    }
+    settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": False}  # the LMS renders, not us
+    get_producer.cache_clear()
+    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(general_signal_handler, dispatch_uid="tests-event-bus")
+    client = redis.Redis.from_url(REDIS_URL)
+    yield prefix, client
+    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-event-bus")
+    get_producer.cache_clear()
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def _consumer(prefix: str) -> subprocess.Popen:
+    extra = json.dumps({"consumer_name": "lms-1", "check_backlog": True})
+    env = bridge_process_env(REDIS_URL=REDIS_URL, EVENT_BUS_TOPIC_PREFIX=prefix, XQUEUE_BRIDGE_RECEIVING_ENDS="1",
+                             XQUEUE_BRIDGE_LOG_LEVEL="WARNING")
+    return subprocess.Popen(
+        [sys.executable, "-m", "xqueue_bridge", "manage", "consume_events", "-t", TOPIC, "-g", "lms", "--extra", extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_applied(usage_key: str, anonymous_id: str, process: subprocess.Popen, timeout: float = 30.0):
+    from xqueue_bridge.sink import api as sink
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sink.learner_updates(usage_key, anonymous_student_id=anonymous_id):
+            return sink.problem_state(usage_key, anonymous_student_id=anonymous_id)
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.terminate()
+    raise AssertionError(f"no learner update arrived; consumer said: {process.communicate()[0].decode()[-3000:]}")
+
+
+def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, learner, redis_bus):
+    prefix, client = redis_bus
+    set_stage("event")
+    url, usage_key = learner(user_id=21, anonymous_id="anon-21", queuekey="bus-key-21", max_score=2)
+    header, body = submission_for(url, key="bus-key-21", anonymous_id="anon-21")
+    assert lms.submit(header, body, extra={"points_possible": "2"})[0] == 0
+    served = grader.get_submission("test-pull")
+    reply = json.dumps({"correct": True, "score": 1.0, "msg": "<p>over the bus</p>"})
+    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+
+    assert Delivery.objects.get().status == "delivered"
+    assert client.xlen(f"{prefix}-{TOPIC}") == 1  # produced, as Avro, on the stream
+    consumer = _consumer(prefix)
+    try:
+        state = _wait_applied(usage_key, "anon-21", consumer)
+    finally:
+        consumer.terminate()
+        consumer.wait(timeout=15)
+    assert (state.correctness, state.npoints, state.queuekey) == ("correct", 1.0, None)
+    assert "over the bus" in state.feedback_html
+    assert state.course_id == COURSE
