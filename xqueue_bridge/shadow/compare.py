@@ -20,7 +20,7 @@ import attr
 import html5lib
 
 from xqueue_bridge.models import Path
-from xqueue_bridge.paths.event import MAX_POINTS
+from xqueue_bridge.paths.event import max_points
 from xqueue_bridge.shadow import observe as obs
 from xqueue_bridge.shadow.observe import Observation
 from xqueue_bridge.shadow.rules import CleanRule, IgnoreContext, IgnoreRule
@@ -113,7 +113,7 @@ def reply_facts(reply: str, points_possible: int) -> ReplyFacts:
         return ReplyFacts("not_finite")
     if points < 0:
         return ReplyFacts("negative_score", score)
-    if points > MAX_POINTS:
+    if points > max_points():
         return ReplyFacts("too_large", score)
     if any(name not in parsed for name in ("correct", "score", "msg")):
         return ReplyFacts("missing_fields", score)
