@@ -80,6 +80,9 @@ DEFAULTS: dict[str, Any] = {
         "STORE_FULL_VALUES": False,
         # Days a comparison is kept; ``xqueue-bridge purge-comparisons`` deletes older ones.
         "RETENTION_DAYS": 30,
+        # With DELIVERY_MODE "thread", comparisons run in one thread of their own per process, each starting
+        # no sooner than this many seconds after its trigger, so that the grader's answer is out first.
+        "START_DELAY": 0.05,
         # Named normalisations applied, in order, to both observations before comparing (shadow/rules.py).
         "CLEAN_RULES": ["nbsp", "collapse_whitespace", "points_precision"],
         # Named accepted differences: a mismatch whose differing fields they all cover is "ignored".

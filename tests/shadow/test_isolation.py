@@ -8,6 +8,7 @@ worker decides.
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pytest
@@ -93,20 +94,30 @@ def test_unknown_clean_rule_is_an_errored_comparison_that_names_the_setting(grad
     assert "CLEAN_RULES" in comparison.error and "'no_such_rule'" in comparison.error
 
 
-def test_thread_mode_compares_in_the_pool_after_the_delivery(grade):
-    set_stage("shadow_callback")
+def test_thread_mode_compares_in_a_thread_of_its_own_after_the_delivery(grade, monkeypatch):
+    threads = []
+    for name in ("compare_result", "run"):
+        original = getattr(experiment, name)
+
+        def recorded(*args, _original=original, **kwargs):
+            threads.append(threading.current_thread().name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(experiment, name, recorded)
+    set_stage("shadow_event")
     with bridge_settings(DELIVERY_MODE="thread"):
         grading, answer = grade(reply(score=0.5))
-        assert answer == (True, "")
+        refused, refusal = grade("not json")
+        assert answer == (True, "") and refusal[0] is False
         deadline = time.monotonic() + 30
         while (Delivery.objects.filter(status="pending").exists() or not experiment.settled()) and (
             time.monotonic() < deadline
-        ):  # delivered, then compared, both in the pool
+        ):  # delivered in the delivery pool, then compared in the shadow thread
             time.sleep(0.02)
 
-    comparison = only_comparison(grading.submission)
-    assert comparison.status == "mismatched"
-    assert comparison.delivery.status == "delivered"
+    assert only_comparison(grading.submission).status == "mismatched"
+    assert only_comparison(refused.submission).status == "mismatched"
+    assert len(threads) == 2 and all(name.startswith("xqb-shadow") for name in threads)
     assert learner_state(grading).npoints == 0.5
 
 

@@ -4,15 +4,19 @@ Running the shadow comparison: sample, conduct, publish, drain.
 For a submission in ``shadow_callback`` or ``shadow_event`` whose course samples it:
 
 * **An accepted reply** is compared once its authoritative delivery is final (``delivery_finished`` with
-  ``final=True``), by whoever finished it: the pool thread (DELIVERY_MODE "thread"), the Celery task, the
-  worker, or inline after commit ("sync"). The Delivery row is the durable record of what to compare, so
-  nothing is written for shadow mode inside the put_result transaction: the comparison row is inserted
-  once, decided (docs/decisions/0008: a pending row there cost about 8 % of a put_result).
+  ``final=True``). The Delivery row is the durable record of what to compare, so nothing is written for
+  shadow mode inside the put_result transaction: the comparison row is inserted once, decided.
 * **A refused or duplicate reply** has no delivery: a ``pending`` comparison row is written inside the
   put_result transaction (in a savepoint, so its failure cannot undo the reply; the refused reply is kept
-  on it, as it exists nowhere else), then decided after commit in the delivery pool ("thread"), inline
-  ("sync"), or by the worker's drainer ("celery", "worker"), which also decides whatever a dead process
-  left pending.
+  on it, as it exists nowhere else) and decided after commit. The worker's drainer decides whatever is
+  left pending, including what a dead process left.
+
+Where (``later``): with DELIVERY_MODE "thread" (the embedded default) in one thread per process of its
+own, each comparison starting no sooner than SHADOW["START_DELAY"] after its trigger, so that its CPU
+work (two dry runs, an Avro round trip, HTML canonicalization) neither holds up a delivery thread nor
+competes for the interpreter with the grader's answer; with "celery" and "worker" in the task or worker
+that finished the delivery (refused and duplicate replies by the worker's drainer); with "sync" inline.
+See docs/decisions/0008 for the measurements behind this.
 
 Publishing writes the verdict (a pending row only if it is still pending: two processes may conduct the
 same comparison, both dry runs are pure and the first write wins), then the guardrail looks at the course.
@@ -24,6 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import attr
@@ -155,23 +163,57 @@ def compare_result(delivery: Delivery) -> list[str]:
     return statuses
 
 
+# --- off the request path ---------------------------------------------------------------------------
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _shadow_thread() -> ThreadPoolExecutor:
+    """One thread per process for comparisons: they never hold up a delivery thread."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xqb-shadow")
+        return _executor
+
+
+def _in_shadow_thread(job: Callable[[], object], due: float) -> None:
+    try:
+        # Start no sooner than START_DELAY after the trigger: the grader's answer is on its way by then,
+        # and the comparison's CPU work does not compete with it. A backlog does not wait again.
+        time.sleep(max(0.0, due - time.monotonic()))
+        job()
+    except Exception:
+        log.exception("shadow comparison failed unexpectedly")
+    finally:
+        connection.close()
+
+
+def later(job: Callable[[], object]) -> None:
+    """Run ``job`` now (DELIVERY_MODE "sync", "celery", "worker"), or in the shadow thread ("thread")."""
+    if get_setting("DELIVERY_MODE") != "thread":
+        job()
+        return
+    due = time.monotonic() + float(get_setting("SHADOW")["START_DELAY"])
+    _shadow_thread().submit(_in_shadow_thread, job, due)
+
+
 def run_after_commit(ids: list[int]) -> None:
-    """Conduct comparisons with no delivery to wait for, once the reply is committed, off the request."""
+    """Decide pending comparisons once the reply is committed: inline ("sync"), in the shadow thread
+    ("thread"), or by the worker's drainer ("celery", "worker")."""
     if not ids:
         return
     mode = get_setting("DELIVERY_MODE")
-    if mode == "sync":
-        transaction.on_commit(lambda: run_all(ids))
-    elif mode == "thread":
-        transaction.on_commit(lambda: outbox._pool().submit(_run_in_thread, ids))
-    # "celery" and "worker": the worker's drainer (or the celery drain task) decides them.
+    if mode in ("sync", "thread"):
+        transaction.on_commit(lambda: later(lambda: run_all(ids)))
 
 
-def _run_in_thread(ids: list[int]) -> None:
-    try:
-        run_all(ids)
-    finally:
-        connection.close()
+def wait_for_thread(timeout: float = 30.0) -> None:
+    """Block until the shadow thread has run what was handed to it so far (tests, demo, shutdown)."""
+    executor = _executor
+    if executor is not None:
+        executor.submit(lambda: None).result(timeout=timeout)
 
 
 # --- conduct -----------------------------------------------------------------------------------------

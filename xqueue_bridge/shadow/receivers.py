@@ -47,9 +47,13 @@ def on_reply_duplicated(sender, submission: Submission, reply: str, **kwargs) ->
 
 
 def on_delivery_finished(sender, delivery: Delivery, final: bool, **kwargs) -> None:
-    """In the delivery's thread, after its outcome is recorded: compare the result it delivered."""
+    """After a delivery's outcome is recorded: compare the result it delivered (see ``experiment.later``)."""
     if not final or delivery.kind != Delivery.Kind.RESULT or not delivery.submission.shadowed:
         return
+    experiment.later(lambda: _compare(delivery))
+
+
+def _compare(delivery: Delivery) -> None:
     try:
         experiment.compare_result(delivery)
     except Exception:  # e.g. the database went away: this result goes uncompared, the learner is served
