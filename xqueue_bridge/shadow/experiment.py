@@ -209,13 +209,6 @@ def run_after_commit(ids: list[int]) -> None:
         transaction.on_commit(lambda: later(lambda: run_all(ids)))
 
 
-def wait_for_thread(timeout: float = 30.0) -> None:
-    """Block until the shadow thread has run what was handed to it so far (tests, demo, shutdown)."""
-    executor = _executor
-    if executor is not None:
-        executor.submit(lambda: None).result(timeout=timeout)
-
-
 # --- conduct -----------------------------------------------------------------------------------------
 
 
