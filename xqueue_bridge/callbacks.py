@@ -25,6 +25,9 @@ _PATH = re.compile(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EXPECTED = "{root}/courses/{course_id}/xqueue/{user_id}/{usage_key}/{dispatch}"
+# Column sizes of Submission: a longer value is refused here rather than failing in the database.
+MAX_KEY_LENGTH = 255
+MAX_USER_ID_LENGTH = 64
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -90,8 +93,8 @@ def parse_callback_url(url: str) -> CallbackTarget:
     userid = unquote(match["userid"])
     mod_id = unquote_slashes(unquote(match["mod_id"]))
     dispatch = unquote(match["dispatch"])
-    if not userid.isdigit():
-        raise CallbackNotAllowed(f"lms_callback_url user id {userid!r} is not the LMS's numeric user id")
+    if not (userid.isascii() and userid.isdigit()) or len(userid) > MAX_USER_ID_LENGTH:
+        raise CallbackNotAllowed(f"lms_callback_url user id {userid[:80]!r} is not the LMS's numeric user id")
     if dispatch not in DISPATCHES:
         raise CallbackNotAllowed(
             f"lms_callback_url dispatch {dispatch!r} is not one the LMS handles; expected one of {DISPATCHES}"
@@ -106,6 +109,10 @@ def parse_callback_url(url: str) -> CallbackTarget:
         raise CallbackNotAllowed(f"lms_callback_url usage key {mod_id!r} is not a valid usage key")
     if usage_key.course_key.run is None:  # an old-style key names no run: read it inside the course
         usage_key = usage_key.map_into_course(course_key)
+    if len(str(course_key)) > MAX_KEY_LENGTH or len(str(usage_key)) > MAX_KEY_LENGTH:
+        raise CallbackNotAllowed(
+            f"lms_callback_url course id or usage key is longer than {MAX_KEY_LENGTH} characters"
+        )
     if str(usage_key.course_key) != str(course_key):
         raise CallbackNotAllowed(
             f"lms_callback_url usage key {usage_key} belongs to course {usage_key.course_key}, "

@@ -20,9 +20,10 @@ import logging
 import mimetypes
 
 from django.contrib.auth import authenticate, login, logout
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -93,8 +94,16 @@ def xqueue_view(*methods: str, session: bool = True):
                 return view(request, *args, **kwargs)
             except (RequestDataTooBig, TooManyFilesSent) as exc:
                 return _error(PayloadTooLarge(f"Request refused: {exc}"))
+            except TooManyFieldsSent as exc:
+                return _error(InvalidRequest(f"Request refused: {exc}"))
+            except MultiPartParserError as exc:
+                return _error(InvalidRequest(f"The multipart body cannot be read ({exc}); send multipart/form-data"))
             except XQueueBridgeError as exc:
                 return _error(exc)
+            except Exception:
+                # Every write of a request is one transaction, so an error here means nothing was recorded.
+                log.exception("XQueue request %s %s failed; nothing was recorded", request.method, request.path)
+                return envelope(False, "Internal error: nothing was recorded; send the request again", status=500)
 
         return wrapper
 

@@ -96,7 +96,8 @@ def deliver(score: ExternalGraderScoreData) -> DeliveryResult:
     try:
         EXTERNAL_GRADER_SCORE_SUBMITTED.send_event(send_robust=False, score=score)
     except Exception as exc:  # any receiver's failure: the result has not reached the learner
+        # Kept whole: the outbox redacts secrets (the queue key) before it cuts the message to length.
         return DeliveryResult(
-            ok=False, duration=time.monotonic() - started, error=f"receiver raised {type(exc).__name__}: {exc}"[:500]
+            ok=False, duration=time.monotonic() - started, error=f"receiver raised {type(exc).__name__}: {exc}"
         )
     return DeliveryResult(ok=True, duration=time.monotonic() - started)

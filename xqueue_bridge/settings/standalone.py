@@ -147,6 +147,7 @@ XQUEUE_BRIDGE = {
         "XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS", "http://127.0.0.1:*,http://localhost:*"
     ),
     "DELIVERY_MODE": os.environ.get("XQUEUE_BRIDGE_DELIVERY_MODE", "thread"),
+    "CELERY_APP": "xqueue_bridge.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
 }
