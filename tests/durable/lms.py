@@ -7,9 +7,10 @@ Faults, chosen per callback by ``fault_for`` (a callable, see ``FaultPlan``):
 
 ==========  ========================================================================================
 ``ok``      apply the result, answer 200
-``status``  answer ``fault.status`` (e.g. 500) without applying
+``status``  answer ``fault.status`` (e.g. 500, or 302 to ``fault.location``) without applying
 ``hang``    wait ``fault.seconds`` before answering 200 without applying (the bridge times out first)
 ``lost``    apply the result, then close the connection without an answer (a lost acknowledgement)
+``slow``    wait ``fault.seconds``, then apply the result and answer 200 (a busy LMS)
 ==========  ========================================================================================
 
 ``stop()`` and ``start()`` take the whole server down and bring it back on the same port (connection
@@ -37,9 +38,10 @@ COURSE = "course-v1:BridgeX+Code101+2026"
 
 @attr.frozen
 class Fault:
-    kind: str = "ok"  # ok | status | hang | lost
+    kind: str = "ok"  # ok | status | hang | lost | slow
     status: int = 200
     seconds: float = 0.0
+    location: str = ""  # with a 3xx status: where the answer redirects to
 
 
 OK = Fault()
@@ -129,12 +131,14 @@ class FaultyLms:
         if self.on_call:
             self.on_call(call)
         if fault.kind == "status":
-            self._answer(handler, fault.status)
+            self._answer(handler, fault.status, fault.location)
             return
         if fault.kind == "hang":
             self._release.wait(fault.seconds)
             self._answer(handler, 200)
             return
+        if fault.kind == "slow":
+            self._release.wait(fault.seconds)
         if "xqueue_header" not in form or "xqueue_body" not in form or not key:
             self._answer(handler, 404)  # the LMS's view answers 404 to a malformed callback
             return
@@ -152,9 +156,11 @@ class FaultyLms:
         self._answer(handler, 200)
 
     @staticmethod
-    def _answer(handler: BaseHTTPRequestHandler, status: int) -> None:
+    def _answer(handler: BaseHTTPRequestHandler, status: int, location: str = "") -> None:
         try:
             handler.send_response(status)
+            if location:
+                handler.send_header("Location", location)
             handler.send_header("Content-Length", "0")
             handler.end_headers()
         except OSError:

@@ -1,0 +1,28 @@
+"""Connects the forwarding receiver when the app is ready."""
+
+import json
+import os
+
+import requests
+from django.apps import AppConfig
+
+
+def forward_score(sender, signal, score, **kwargs):
+    header = json.dumps({"lms_key": score.queue_key, "submission_id": score.submission_id})
+    response = requests.post(
+        os.environ["XQB_TEST_EVENT_SINK_URL"],
+        data={"xqueue_header": header, "xqueue_body": score.score_msg},
+        timeout=(1, 2),
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"score sink answered HTTP {response.status_code}")
+
+
+class ProbeConfig(AppConfig):
+    name = "tests.durable.probe"
+    label = "xqb_test_probe"
+
+    def ready(self):
+        from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
+
+        EXTERNAL_GRADER_SCORE_SUBMITTED.connect(forward_score, dispatch_uid="xqb-test-probe", weak=False)
