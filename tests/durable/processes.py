@@ -96,12 +96,13 @@ class BridgeProcess:
                 pass
 
 
-def serve(port: int, log_path: Path, bridge_settings: dict, workers: int = 2, threads: int = 4) -> BridgeProcess:
+def serve(port: int, log_path: Path, bridge_settings: dict, workers: int = 2, threads: int = 4,
+          options: tuple[str, ...] = (), env: dict | None = None) -> BridgeProcess:
     """``xqueue-bridge serve`` on ``port``, started and answering."""
     process = BridgeProcess(
         [sys.executable, "-m", "xqueue_bridge", "serve", "--no-migrate", "--port", str(port),
-         "--workers", str(workers), "--threads", str(threads)],
-        log_path=log_path, bridge_settings=bridge_settings,
+         "--workers", str(workers), "--threads", str(threads), *options],
+        log_path=log_path, bridge_settings=bridge_settings, env=env,
     ).start()
 
     def answering() -> bool:
