@@ -12,53 +12,11 @@ import threading
 
 import pytest
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
-from tests.durable.helpers import FAST_RETRY, REPLY, bridge_settings, wait_for
-from tests.durable.lms import OK, Fault, FaultyLms
-from xqueue_bridge import delivery as outbox
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
+from tests.support.helpers import REPLY, run_loop, wait_for
+from tests.support.lms import OK, Fault, FaultyLms
 from xqueue_bridge.models import Delivery
 
 RESULTS = 8
-
-
-@pytest.fixture
-def drainer(transactional_db):
-    """The drainer thread ``serve`` runs in each worker process, polling often."""
-    stop = threading.Event()
-    thread = threading.Thread(target=outbox.run_worker, kwargs={"poll_interval": 0.02, "stop": stop}, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=30)
-    outbox.wait_for_threads()
-
-
-@pytest.fixture
-def serving(bridge_url, drainer):
-    """The bridge as ``serve`` runs it: deliveries in a thread pool after commit, plus the drainer."""
-    with bridge_settings(DELIVERY_MODE="thread", DELIVERY_RETRY={**FAST_RETRY, "max_attempts": 1000},
-                         CALLBACK_CONNECT_TIMEOUT=0.5, CALLBACK_READ_TIMEOUT=0.3):
-        yield bridge_url
-        outbox.wait_for_threads()
-
-
-def run_loop(bridge_url: str, lms_server: FaultyLms, count: int) -> list[str]:
-    """The LMS submits ``count`` answers and a grader answers each; returns the queue keys."""
-    lms_client = LmsClient(bridge_url, LMS_USER, LMS_PASSWORD)
-    grader = GraderClient(bridge_url, GRADER_USER, GRADER_PASSWORD)
-    assert grader.login()
-    keys = []
-    for n in range(count):
-        key = f"fault-key-{n:03d}-{lms_server.port}"
-        lms_server.expect(key)
-        header = make_header(lms_server.callback_url(user_id=100 + n, block=f"f{n}"), key, "test-pull")
-        assert lms_client.submit(header, make_body(f"answer {n}", f"anon-{n}"))[0] == 0
-        keys.append(key)
-    for _ in range(count):
-        served = grader.get_submission("test-pull")
-        assert grader.put_result(served["xqueue_header"], json.dumps(REPLY)) == (True, "")
-    return keys
 
 
 def all_attempted(times: int) -> bool:

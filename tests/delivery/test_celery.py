@@ -13,10 +13,9 @@ import uuid
 import pytest
 import redis
 
-from tests.durable.helpers import FAST_RETRY, REPLY, bridge_settings, wait_for
-from tests.durable.lms import Fault, FaultPlan, FaultyLms
-from tests.durable.processes import BridgeProcess, free_port, serve
-from tests.durable.test_faults import run_loop
+from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings, run_loop, wait_for
+from tests.support.lms import Fault, FaultPlan, FaultyLms
+from tests.support.processes import BridgeProcess, free_port, serve
 from xqueue_bridge import delivery as outbox
 from xqueue_bridge.celery_app import app as celery_app
 from xqueue_bridge.models import Delivery

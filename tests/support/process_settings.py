@@ -3,7 +3,7 @@ Settings of a bridge run as a separate process by the tests (``xqueue-bridge ser
 worker): the standalone settings on the test database, with the test suite's password hasher and secret
 key, and the XQUEUE_BRIDGE entries given as JSON in ``XQB_TEST_BRIDGE_SETTINGS`` (e.g. a short
 DELIVERY_LEASE). ``XQB_TEST_EVENT_SINK_URL`` installs a receiver of the score event that forwards each
-score to a recording server (``tests.durable.probe``).
+score to a recording server (``tests.support.probe``).
 """
 
 import json
@@ -18,4 +18,4 @@ SECRET_KEY = "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("XQB_TEST_CELERY_QUEUE", "celery")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if os.environ.get("XQB_TEST_EVENT_SINK_URL"):
-    INSTALLED_APPS = [*INSTALLED_APPS, "tests.durable.probe"]
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.support.probe"]

@@ -13,9 +13,9 @@ import json
 import pytest
 
 from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
-from tests.durable.helpers import REPLY, wait_for
-from tests.durable.lms import Fault
-from tests.durable.processes import free_port, serve
+from tests.support.helpers import REPLY, wait_for
+from tests.support.lms import Fault
+from tests.support.processes import free_port, serve
 from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.models import Delivery, Submission
 

@@ -14,8 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.durable.helpers import FAST_RETRY, REPLY, bridge_settings
-from tests.durable.lms import Fault, FaultPlan
+from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings
+from tests.support.lms import Fault, FaultPlan
 from xqueue_bridge import delivery as outbox
 from xqueue_bridge import signals
 from xqueue_bridge.models import Delivery, Submission

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.test import override_settings
 
-from tests.durable.lms import FaultyLms
+from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.lms import FaultyLms
 from xqueue_bridge import api
-from xqueue_bridge.clients import make_body, make_header
+from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.intake import parse_reply, parse_submit
 
 REPLY = {"correct": True, "score": 1.0, "msg": "<p>All tests passed</p>"}
@@ -111,3 +112,21 @@ class Queue:
         for _ in submitted:
             self.reply(self.pull(), reply)
         return submitted
+
+
+def run_loop(bridge_url: str, lms_server: FaultyLms, count: int) -> list[str]:
+    """The LMS submits ``count`` answers and a grader answers each; returns the queue keys."""
+    lms_client = LmsClient(bridge_url, LMS_USER, LMS_PASSWORD)
+    grader = GraderClient(bridge_url, GRADER_USER, GRADER_PASSWORD)
+    assert grader.login()
+    keys = []
+    for n in range(count):
+        key = f"fault-key-{n:03d}-{lms_server.port}"
+        lms_server.expect(key)
+        header = make_header(lms_server.callback_url(user_id=100 + n, block=f"f{n}"), key, "test-pull")
+        assert lms_client.submit(header, make_body(f"answer {n}", f"anon-{n}"))[0] == 0
+        keys.append(key)
+    for _ in range(count):
+        served = grader.get_submission("test-pull")
+        assert grader.put_result(served["xqueue_header"], json.dumps(REPLY)) == (True, "")
+    return keys

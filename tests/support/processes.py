@@ -1,6 +1,6 @@
 """
 The bridge as separate processes, for the crash and Celery tests: ``xqueue-bridge serve`` or a Celery
-worker started on the test database with ``tests.durable.process_settings``, stopped by process group.
+worker started on the test database with ``tests.support.process_settings``, stopped by process group.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from django.db import connection
 
-from tests.durable.helpers import wait_for
+from tests.support.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ class BridgeProcess:
         self.args, self.log_path = args, log_path
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.durable.process_settings",
+            "DJANGO_SETTINGS_MODULE": "tests.support.process_settings",
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": database_url(),
             "XQB_TEST_BRIDGE_SETTINGS": json.dumps(bridge_settings or {}),

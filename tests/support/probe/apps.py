@@ -19,7 +19,7 @@ def forward_score(sender, signal, score, **kwargs):
 
 
 class ProbeConfig(AppConfig):
-    name = "tests.durable.probe"
+    name = "tests.support.probe"
     label = "xqb_test_probe"
 
     def ready(self):
