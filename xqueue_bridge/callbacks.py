@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import CallbackTarget
@@ -46,9 +48,30 @@ def _origin(url: str) -> tuple[str, str, int]:
         raise CallbackNotAllowed(f"lms_callback_url {url!r} has no host; expected {_EXPECTED}")
     if parts.username is not None or parts.password is not None:
         raise CallbackNotAllowed("lms_callback_url must not carry credentials (user@host)")
-    if any(ch.isspace() for ch in url) or any(ord(ch) < 32 for ch in url):
+    if any(ch.isspace() for ch in url) or any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
         raise CallbackNotAllowed("lms_callback_url must not contain whitespace or control characters")
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+    if "\\" in url:  # URL parsers disagree on it: in http://a\@b/ one reads the host b, another the host a
+        raise CallbackNotAllowed("lms_callback_url must not contain a backslash")
+    origin = scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+    _check_the_client_agrees(url, origin)
+    return origin
+
+
+def _check_the_client_agrees(url: str, origin: tuple[str, str, int]) -> None:
+    """Refuse a URL that the HTTP client (urllib3, under requests) would send somewhere else than it reads."""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        raise CallbackNotAllowed(f"lms_callback_url {url!r} cannot be sent by the HTTP client; expected {_EXPECTED}")
+    client_origin = (
+        (parsed.scheme or "").lower(),
+        (parsed.host or "").strip("[]").lower(),
+        parsed.port or _DEFAULT_PORTS.get((parsed.scheme or "").lower()),
+    )
+    if client_origin != origin:
+        raise CallbackNotAllowed(
+            f"lms_callback_url {url!r} is ambiguous: its host reads differently to different URL parsers"
+        )
 
 
 _RULE = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[^\]]+\]|[^:/\[\]]+)(?::(?P<port>\d+|\*))?/?$", re.I)

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import mimetypes
+import traceback
 
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -100,9 +101,15 @@ def xqueue_view(*methods: str, session: bool = True):
                 return _error(InvalidRequest(f"The multipart body cannot be read ({exc}); send multipart/form-data"))
             except XQueueBridgeError as exc:
                 return _error(exc)
-            except Exception:
+            except Exception as exc:
                 # Every write of a request is one transaction, so an error here means nothing was recorded.
-                log.exception("XQueue request %s %s failed; nothing was recorded", request.method, request.path)
+                # The message of an unexpected error may quote request data (a queue key), so only its type
+                # and where it was raised are logged.
+                log.error(
+                    "XQueue request %s %s failed with %s; nothing was recorded. Raised at:\n%s",
+                    request.method, request.path, type(exc).__name__,
+                    "".join(traceback.format_tb(exc.__traceback__)),
+                )
                 return envelope(False, "Internal error: nothing was recorded; send the request again", status=500)
 
         return wrapper

@@ -74,8 +74,9 @@ class FaultPlan:
 class FaultyLms:
     """The LMS's ``xqueue_callback`` on a real HTTP server, with the legacy key rule and injected faults."""
 
-    def __init__(self, fault_for: Callable[[str], Fault] | None = None):
+    def __init__(self, fault_for: Callable[[str], Fault] | None = None, host: str = "127.0.0.1"):
         self.fault_for = fault_for or (lambda key: OK)
+        self.host = host
         self.lock = threading.Lock()
         self.waiting: set[str] = set()  # queue keys of problems waiting for a result
         self.updates: dict[str, list[str]] = collections.defaultdict(list)  # key -> bodies applied
@@ -92,7 +93,7 @@ class FaultyLms:
     def callback_url(self, course_id: str = COURSE, user_id: int = 7, block: str = "p1",
                      dispatch: str = "score_update") -> str:
         usage = f"block-v1:{course_id.removeprefix('course-v1:')}+type@problem+block@{block}"
-        return f"http://127.0.0.1:{self.port}/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage)}/{dispatch}"
+        return f"http://{self.host}:{self.port}/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage)}/{dispatch}"
 
     def expect(self, key: str) -> None:
         """The learner submitted: the problem waits for a result under ``key``."""
@@ -187,7 +188,7 @@ class FaultyLms:
         deadline = time.monotonic() + 10
         while True:
             try:
-                self.server = Server(("127.0.0.1", self.port), Handler)
+                self.server = Server((self.host, self.port), Handler)
                 break
             except OSError:  # the port of a stopped server can take a moment to be free again
                 if time.monotonic() > deadline:
