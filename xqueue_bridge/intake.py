@@ -38,13 +38,24 @@ def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (for messages that say what was sent)."""
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def _json_object(text: str, what: str, expected: str) -> dict:
     try:
         value = json.loads(text)
     except ValueError:
         raise InvalidRequest(f"{what} is not JSON; expected {expected}")
+    except RecursionError:  # hostile nesting; json raises this rather than ValueError
+        raise InvalidRequest(f"{what} is nested too deeply; expected {expected}")
     if not isinstance(value, dict):
-        raise InvalidRequest(f"{what} is a JSON {type(value).__name__}, not an object; expected {expected}")
+        raise InvalidRequest(f"{what} is a JSON {json_type(value)}, not an object; expected {expected}")
     return value
 
 
@@ -68,7 +79,7 @@ def anonymous_student_id(xqueue_body: str) -> str | None:
         if isinstance(info, str):
             info = json.loads(info)
         value = info.get("anonymous_student_id") if isinstance(info, dict) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, str) and value else None
 

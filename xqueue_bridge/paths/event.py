@@ -21,6 +21,7 @@ from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from xqueue_bridge.data import DeliveryResult
+from xqueue_bridge.intake import json_type
 from xqueue_bridge.models import Submission
 
 # PositiveIntegerField's range that every database keeps (edx-submissions stores points_earned in one).
@@ -46,8 +47,10 @@ def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | N
         parsed = json.loads(reply)
     except ValueError:
         return None, f"the reply is not JSON; {expected}"
+    except RecursionError:
+        return None, f"the reply is nested too deeply; {expected}"
     if not isinstance(parsed, dict):
-        return None, f"the reply is a JSON {type(parsed).__name__}, not an object; {expected}"
+        return None, f"the reply is a JSON {json_type(parsed)}, not an object; {expected}"
     if "score" not in parsed or parsed["score"] is None:
         return None, f"the reply has no score; {expected}"
     score = parsed["score"]
