@@ -85,12 +85,13 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _in_thread(delivery_id: int) -> None:
+    close_old_connections()  # as a request does: drop a connection past CONN_MAX_AGE or broken
     try:
         attempt(delivery_id)
     except Exception:  # never lose the thread; the row stays pending and the worker retries it
         log.exception("delivery %s: attempt failed unexpectedly; it stays pending", delivery_id)
     finally:
-        connection.close()
+        close_old_connections()  # keeps the pool thread's connection for the next attempt within CONN_MAX_AGE
 
 
 def _send_celery_task(delivery_id: int) -> None:

@@ -3,7 +3,8 @@ Settings of a bridge run as a separate process by the tests (``xqueue-bridge ser
 worker): the standalone settings on the test database, with the test suite's password hasher and secret
 key, and the XQUEUE_BRIDGE entries given as JSON in ``XQB_TEST_BRIDGE_SETTINGS`` (e.g. a short
 DELIVERY_LEASE). ``XQB_TEST_EVENT_SINK_URL`` installs a receiver of the score event that forwards each
-score to a recording server (``tests.support.probe``).
+score to a recording server (``tests.support.probe``), and ``XQB_TEST_EVENT_COURSES`` (comma-separated)
+puts those courses on the event path.
 """
 
 import json

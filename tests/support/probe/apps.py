@@ -1,4 +1,5 @@
-"""Connects the forwarding receiver when the app is ready."""
+"""Connects the forwarding receiver when the app is ready, and puts the courses named in the environment on the
+event path (what the rollout flags decide in production)."""
 
 import json
 import os
@@ -18,6 +19,20 @@ def forward_score(sender, signal, score, **kwargs):
         raise RuntimeError(f"score sink answered HTTP {response.status_code}")
 
 
+def put_courses_on_the_event_path(courses: set[str]) -> None:
+    from xqueue_bridge import api
+    from xqueue_bridge.data import StageDecision
+
+    decide = api.decide_stage
+
+    def decide_stage(course_key):
+        if str(course_key) in courses:
+            return StageDecision("event", "test: event course")
+        return decide(course_key)
+
+    api.decide_stage = decide_stage
+
+
 class ProbeConfig(AppConfig):
     name = "tests.support.probe"
     label = "xqb_test_probe"
@@ -26,3 +41,6 @@ class ProbeConfig(AppConfig):
         from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
         EXTERNAL_GRADER_SCORE_SUBMITTED.connect(forward_score, dispatch_uid="xqb-test-probe", weak=False)
+        courses = {c for c in os.environ.get("XQB_TEST_EVENT_COURSES", "").split(",") if c}
+        if courses:
+            put_courses_on_the_event_path(courses)
