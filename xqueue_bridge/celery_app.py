@@ -22,6 +22,10 @@ app.autodiscover_tasks(["xqueue_bridge"])
 def schedule_drain(sender, **kwargs):
     from xqueue_bridge.conf import get_setting
 
+    interval = float(get_setting("WORKER_POLL_INTERVAL"))
+    # A drain task that waited longer than a few intervals is dropped: the next one does the same work, and
+    # workers that were down do not come back to a backlog of them.
     sender.add_periodic_task(
-        float(get_setting("WORKER_POLL_INTERVAL")), sender.signature("xqueue_bridge.drain"), name="xqueue-bridge-drain"
+        interval, sender.signature("xqueue_bridge.drain", options={"expires": max(5 * interval, 5.0)}),
+        name="xqueue-bridge-drain",
     )

@@ -128,17 +128,19 @@ def test_soak_every_result_applied_exactly_once_under_injected_faults(
     attempts = list(Delivery.objects.values_list("attempts", flat=True))
     lost = len(keys["callback"] - lms_server.applied_keys()) + len(keys["event"] - score_sink.applied_keys())
     doubled = len(lms_server.doubly_applied()) + len(score_sink.doubly_applied())
-    repeats = sum(n - 1 for n in lms_server.callbacks_per_key().values())
-    repeats += sum(n - 1 for n in score_sink.callbacks_per_key().values())
+    resent = sum(n - 1 for n in lms_server.callbacks_per_key().values())
+    resent += sum(n - 1 for n in score_sink.callbacks_per_key().values())
+    repeats_ignored = lms_server.repeats_ignored + score_sink.repeats_ignored
     with capsys.disabled():
         print(
             f"\nsoak on {connection.vendor}: {size} results ({len(keys['callback'])} by callback, "
             f"{len(keys['event'])} by event) in {elapsed:.1f} s = {size / elapsed:.1f} results/s; "
             f"{sum(attempts)} delivery attempts ({sum(attempts) - len(attempts)} retries, at most {max(attempts)} "
             f"for one result); faults served by the LMS {dict(lms_server.faults_served)} and by the event "
-            f"receiver's store {dict(score_sink.faults_served)}; LMS outage 2.0 s; transport repeats (callbacks or "
-            f"events sent again after a lost answer or a timeout) {repeats}; duplicate replies sent by graders "
-            f"{len(duplicates)}; lost {lost}; duplicated learner updates {doubled}\n"
+            f"receiver's store {dict(score_sink.faults_served)}; LMS outage 2.0 s; callbacks and events received "
+            f"again for a result (after any failed attempt) {resent}, of which {repeats_ignored} for a result "
+            f"already applied (ignored by the key rule); duplicate replies sent by graders {len(duplicates)}; "
+            f"lost {lost}; duplicated learner updates {doubled}\n"
         )
 
     assert errors == [] and settled, bridge.log()

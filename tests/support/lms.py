@@ -82,6 +82,7 @@ class FaultyLms:
         self.updates: dict[str, list[str]] = collections.defaultdict(list)  # key -> bodies applied
         self.calls: list[dict] = []  # every callback received, whatever its fate
         self.faults_served: collections.Counter = collections.Counter()
+        self.repeats_ignored = 0  # results heard again after they were applied
         self.on_call: Callable[[dict], None] | None = None  # a hook run before the answer (tests)
         self._release = threading.Event()  # set to end every hang at once (teardown)
         self.server: ThreadingHTTPServer | None = None
@@ -147,6 +148,8 @@ class FaultyLms:
             if key in self.waiting:
                 self.waiting.discard(key)
                 self.updates[key].append(form["xqueue_body"])
+            elif key in self.updates:
+                self.repeats_ignored += 1  # a result heard again: 200, and nothing changes
         if fault.kind == "lost":
             handler.close_connection = True
             try:
