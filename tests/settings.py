@@ -27,6 +27,9 @@ URLS = {
 if BACKEND not in URLS:
     raise RuntimeError(f"XQUEUE_BRIDGE_TEST_DB={BACKEND!r}: expected one of {', '.join(URLS)}")
 DATABASES = {"default": database_from_url(URLS[BACKEND])}
+# In the test process threads come and go (live server, delivery pool, drainers): none keeps a connection
+# past its work, so that each test's flush and the final drop of the test database find none open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 if BACKEND == "sqlite":
     DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test-xqueue-bridge.sqlite3")}
 else:

@@ -3,9 +3,13 @@
 from django.contrib import admin, messages
 
 from xqueue_bridge import replay
+from xqueue_bridge.delivery import redact
 from xqueue_bridge.models import Delivery, Submission
 
-SECRET_FIELDS = ("lms_key", "pullkey")
+# Secrets are never shown: the keys themselves, and the LMS header and event data, which carry lms_key
+# (shown redacted instead).
+SECRET_FIELDS = ("lms_key", "pullkey", "xqueue_header")
+DELIVERY_SECRET_FIELDS = ("event_data",)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -25,11 +29,15 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("id", "queue_name", "course_id", "stage", "stage_reason", "status", "pull_count", "created_at")
     list_filter = ("stage", "status", "queue_name")
     search_fields = ("=id", "course_id", "usage_key", "user_id")
-    exclude = SECRET_FIELDS  # secrets are never shown
+    exclude = SECRET_FIELDS
     inlines = [DeliveryInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Submission._meta.fields if f.name not in SECRET_FIELDS]
+        return [f.name for f in Submission._meta.fields if f.name not in SECRET_FIELDS] + ["lms_header"]
+
+    @admin.display(description="xqueue header (lms_key redacted)")
+    def lms_header(self, obj):
+        return redact(obj.xqueue_header, obj.lms_key)
 
     def has_add_permission(self, request):
         return False
@@ -44,9 +52,16 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "path", "kind")
     search_fields = ("=id", "=submission__id", "submission__course_id")
     actions = ["replay_selected"]
+    exclude = DELIVERY_SECRET_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Delivery._meta.fields]
+        return [f.name for f in Delivery._meta.fields if f.name not in DELIVERY_SECRET_FIELDS] + ["event"]
+
+    @admin.display(description="event data (queue_key redacted)")
+    def event(self, obj):
+        if obj.event_data is None:
+            return "-"
+        return {key: "[redacted]" if key == "queue_key" else value for key, value in obj.event_data.items()}
 
     def has_add_permission(self, request):
         return False

@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey, UsageKey
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import CallbackTarget
@@ -25,6 +27,9 @@ _PATH = re.compile(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EXPECTED = "{root}/courses/{course_id}/xqueue/{user_id}/{usage_key}/{dispatch}"
+# Column sizes of Submission: a longer value is refused here rather than failing in the database.
+MAX_KEY_LENGTH = 255
+MAX_USER_ID_LENGTH = 64
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -43,9 +48,30 @@ def _origin(url: str) -> tuple[str, str, int]:
         raise CallbackNotAllowed(f"lms_callback_url {url!r} has no host; expected {_EXPECTED}")
     if parts.username is not None or parts.password is not None:
         raise CallbackNotAllowed("lms_callback_url must not carry credentials (user@host)")
-    if any(ch.isspace() for ch in url) or any(ord(ch) < 32 for ch in url):
+    if any(ch.isspace() for ch in url) or any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
         raise CallbackNotAllowed("lms_callback_url must not contain whitespace or control characters")
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+    if "\\" in url:  # URL parsers disagree on it: in http://a\@b/ one reads the host b, another the host a
+        raise CallbackNotAllowed("lms_callback_url must not contain a backslash")
+    origin = scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+    _check_the_client_agrees(url, origin)
+    return origin
+
+
+def _check_the_client_agrees(url: str, origin: tuple[str, str, int]) -> None:
+    """Refuse a URL that the HTTP client (urllib3, under requests) would send somewhere else than it reads."""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        raise CallbackNotAllowed(f"lms_callback_url {url!r} cannot be sent by the HTTP client; expected {_EXPECTED}")
+    client_origin = (
+        (parsed.scheme or "").lower(),
+        (parsed.host or "").strip("[]").lower(),
+        parsed.port or _DEFAULT_PORTS.get((parsed.scheme or "").lower()),
+    )
+    if client_origin != origin:
+        raise CallbackNotAllowed(
+            f"lms_callback_url {url!r} is ambiguous: its host reads differently to different URL parsers"
+        )
 
 
 _RULE = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[^\]]+\]|[^:/\[\]]+)(?::(?P<port>\d+|\*))?/?$", re.I)
@@ -90,8 +116,8 @@ def parse_callback_url(url: str) -> CallbackTarget:
     userid = unquote(match["userid"])
     mod_id = unquote_slashes(unquote(match["mod_id"]))
     dispatch = unquote(match["dispatch"])
-    if not userid.isdigit():
-        raise CallbackNotAllowed(f"lms_callback_url user id {userid!r} is not the LMS's numeric user id")
+    if not (userid.isascii() and userid.isdigit()) or len(userid) > MAX_USER_ID_LENGTH:
+        raise CallbackNotAllowed(f"lms_callback_url user id {userid[:80]!r} is not the LMS's numeric user id")
     if dispatch not in DISPATCHES:
         raise CallbackNotAllowed(
             f"lms_callback_url dispatch {dispatch!r} is not one the LMS handles; expected one of {DISPATCHES}"
@@ -106,6 +132,10 @@ def parse_callback_url(url: str) -> CallbackTarget:
         raise CallbackNotAllowed(f"lms_callback_url usage key {mod_id!r} is not a valid usage key")
     if usage_key.course_key.run is None:  # an old-style key names no run: read it inside the course
         usage_key = usage_key.map_into_course(course_key)
+    if len(str(course_key)) > MAX_KEY_LENGTH or len(str(usage_key)) > MAX_KEY_LENGTH:
+        raise CallbackNotAllowed(
+            f"lms_callback_url course id or usage key is longer than {MAX_KEY_LENGTH} characters"
+        )
     if str(usage_key.course_key) != str(course_key):
         raise CallbackNotAllowed(
             f"lms_callback_url usage key {usage_key} belongs to course {usage_key.course_key}, "

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     #   "celery": a Celery task; "worker": left to ``xqueue-bridge worker`` alone.
     "DELIVERY_MODE": "thread",
     "DELIVERY_THREADS": 4,
+    # Dotted path of the Celery app that queues delivery tasks in DELIVERY_MODE "celery". None: the current
+    # app (a project's own, when the bridge is installed in it); the standalone settings name the bridge's.
+    "CELERY_APP": None,
     # Retry policy of a failed delivery (see xqueue_bridge.retry.RetryPolicy).
     "DELIVERY_RETRY": {
         "max_attempts": 10,

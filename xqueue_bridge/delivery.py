@@ -17,12 +17,14 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
+import attr
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from xqueue_bridge import signals
 from xqueue_bridge.conf import get_setting
@@ -39,8 +41,12 @@ FAILURE_NOTICE_MSG = (
     "if that does not help, tell the course staff.</div>"
 )
 
+# What is kept of an attempt's error (after redaction) in the row and the logs.
+MAX_ERROR_CHARS = 2000
+
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+_in_flight: set[Future] = set()  # attempts submitted to the pool and not finished
 # Other outboxes (the shadow comparison's) drained by the same worker loop: callables returning a count.
 _extra_drainers: list[Callable[[int], int]] = []
 
@@ -79,36 +85,70 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _in_thread(delivery_id: int) -> None:
+    close_old_connections()  # as a request does: drop a connection past CONN_MAX_AGE or broken
     try:
         attempt(delivery_id)
     except Exception:  # never lose the thread; the row stays pending and the worker retries it
         log.exception("delivery %s: attempt failed unexpectedly; it stays pending", delivery_id)
     finally:
-        connection.close()
+        close_old_connections()  # keeps the pool thread's connection for the next attempt within CONN_MAX_AGE
+
+
+def _send_celery_task(delivery_id: int) -> None:
+    """Queue the ``deliver`` task on CELERY_APP (the standalone app), or on the current app inside a project."""
+    app_path = get_setting("CELERY_APP")
+    if app_path:
+        import_string(app_path).send_task("xqueue_bridge.deliver", args=[delivery_id])
+    else:
+        from xqueue_bridge import tasks
+
+        tasks.deliver.delay(delivery_id)
 
 
 def dispatch_after_commit(delivery_id: int) -> None:
-    """Arrange for the delivery to be attempted once the current transaction commits."""
+    """
+    Arrange for the delivery to be attempted once the current transaction commits.
+
+    The handlers are robust: the reply is committed by then, so a failure to start the attempt (a broker
+    that is down, a thread pool shut down) is logged and leaves the row pending for the drainer, instead of
+    turning an accepted reply into an error answer.
+    """
     mode = get_setting("DELIVERY_MODE")
     if mode == "sync":
-        transaction.on_commit(lambda: attempt(delivery_id))
+        transaction.on_commit(lambda: attempt(delivery_id), robust=True)
     elif mode == "thread":
-        transaction.on_commit(lambda: _pool().submit(_in_thread, delivery_id))
+        transaction.on_commit(lambda: _submit_to_pool(delivery_id), robust=True)
     elif mode == "celery":
-        from xqueue_bridge import tasks
-
-        transaction.on_commit(lambda: tasks.deliver.delay(delivery_id))
+        transaction.on_commit(lambda: _send_celery_task(delivery_id), robust=True)
     elif mode != "worker":
         from xqueue_bridge.errors import ConfigurationError
 
         raise ConfigurationError(f"DELIVERY_MODE {mode!r}: expected thread, sync, celery or worker")
 
 
-def wait_for_threads(timeout: float = 30.0) -> None:
-    """Block until the thread pool has run what was submitted so far (tests, demo, shutdown)."""
-    pool = _executor
-    if pool is not None:
-        pool.submit(lambda: None).result(timeout=timeout)
+def _submit_to_pool(delivery_id: int) -> None:
+    future = _pool().submit(_in_thread, delivery_id)
+    with _executor_lock:
+        _in_flight.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future) -> None:
+    with _executor_lock:
+        _in_flight.discard(future)
+
+
+def wait_for_threads(timeout: float = 30.0) -> bool:
+    """Block until the thread pool is idle, including attempts queued by attempts (tests, demo, shutdown)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _executor_lock:
+            pending = set(_in_flight)
+        if not pending:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or wait(pending, timeout=remaining).not_done:
+            return False
 
 
 # --- one attempt -------------------------------------------------------------------------------------
@@ -154,7 +194,9 @@ def attempt(delivery_id: int) -> DeliveryResult | None:
 def _record(delivery: Delivery, token: str, result: DeliveryResult) -> None:
     now = timezone.now()
     mine = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.PENDING)
-    error = redact(result.error or "", delivery.submission.lms_key, delivery.submission.pullkey)
+    # Redact before cutting to length, so that no part of a secret survives at the cut.
+    error = redact(result.error or "", delivery.submission.lms_key, delivery.submission.pullkey)[:MAX_ERROR_CHARS]
+    result = attr.evolve(result, error=error or None)
     final = True
     if result.ok:
         updated = mine.update(
@@ -164,7 +206,7 @@ def _record(delivery: Delivery, token: str, result: DeliveryResult) -> None:
         delivery.status = Delivery.Status.DELIVERED
     else:
         policy = RetryPolicy.from_settings()
-        age = (now - delivery.created_at).total_seconds()
+        age = (now - delivery.budget_started_at).total_seconds()
         if not result.retryable or policy.exhausted(delivery.attempts, age):
             with transaction.atomic():
                 updated = mine.update(
@@ -174,16 +216,18 @@ def _record(delivery: Delivery, token: str, result: DeliveryResult) -> None:
                 if updated:
                     _notify_learner(delivery)
             delivery.status = Delivery.Status.DEAD
-            log.error("delivery %s of submission %s given up after %s attempts: %s",
-                      delivery.pk, delivery.submission_id, delivery.attempts, error)
+            if updated:
+                log.error("delivery %s of submission %s given up after %s attempts: %s",
+                          delivery.pk, delivery.submission_id, delivery.attempts, error)
         else:
             final = False
             updated = mine.update(
                 next_attempt_at=now + timedelta(seconds=policy.delay(delivery.attempts)),
                 last_error=error, lease_token="", lease_expires_at=None,
             )
-            log.warning("delivery %s of submission %s failed (attempt %s), will retry: %s",
-                        delivery.pk, delivery.submission_id, delivery.attempts, error)
+            if updated:
+                log.warning("delivery %s of submission %s failed (attempt %s), will retry: %s",
+                            delivery.pk, delivery.submission_id, delivery.attempts, error)
     if not updated:
         log.warning("delivery %s: lease lost before the outcome was recorded; another attempt owns it",
                     delivery.pk)

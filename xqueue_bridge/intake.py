@@ -20,6 +20,7 @@ SUBMIT_HEADER_FIELDS = ("lms_callback_url", "lms_key", "queue_name")
 REPLY_HEADER_FIELDS = ("submission_id", "submission_key")
 MAX_KEY_LENGTH = 255
 MAX_QUEUE_NAME_LENGTH = 128
+MAX_ANONYMOUS_ID_LENGTH = 128  # Submission.anonymous_student_id
 
 
 def _field(data: Mapping[str, Any], name: str, sent_by: str) -> str:
@@ -28,7 +29,22 @@ def _field(data: Mapping[str, Any], name: str, sent_by: str) -> str:
     value = data[name]
     if not isinstance(value, str):
         raise InvalidRequest(f"Field {name!r} must be a string")
+    if "\x00" in value:  # PostgreSQL cannot store it; no client sends it (JSON escapes it as \u0000)
+        raise InvalidRequest(f"Field {name!r} contains a NUL character; send text (JSON escapes it as \\u0000)")
     return value
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type (for messages that say what was sent)."""
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _json_object(text: str, what: str, expected: str) -> dict:
@@ -36,8 +52,10 @@ def _json_object(text: str, what: str, expected: str) -> dict:
         value = json.loads(text)
     except ValueError:
         raise InvalidRequest(f"{what} is not JSON; expected {expected}")
+    except RecursionError:  # hostile nesting; json raises this rather than ValueError
+        raise InvalidRequest(f"{what} is nested too deeply; expected {expected}")
     if not isinstance(value, dict):
-        raise InvalidRequest(f"{what} is a JSON {type(value).__name__}, not an object; expected {expected}")
+        raise InvalidRequest(f"{what} is a JSON {json_type(value)}, not an object; expected {expected}")
     return value
 
 
@@ -61,7 +79,7 @@ def anonymous_student_id(xqueue_body: str) -> str | None:
         if isinstance(info, str):
             info = json.loads(info)
         value = info.get("anonymous_student_id") if isinstance(info, dict) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, str) and value else None
 
@@ -89,10 +107,19 @@ def parse_submit(data: Mapping[str, Any]) -> SubmitRequest:
                 f"xqueue_header has no {name!r}; expected a JSON object with " + ", ".join(SUBMIT_HEADER_FIELDS)
             )
     lms_key = header_dict["lms_key"]
-    if not isinstance(lms_key, str) or not lms_key or len(lms_key) > MAX_KEY_LENGTH:
-        raise InvalidRequest(f"xqueue_header lms_key must be a non-empty string of at most {MAX_KEY_LENGTH} characters")
+    if not isinstance(lms_key, str) or not lms_key or len(lms_key) > MAX_KEY_LENGTH or _has_control(lms_key):
+        raise InvalidRequest(
+            f"xqueue_header lms_key must be a non-empty string of at most {MAX_KEY_LENGTH} characters "
+            "without control characters"
+        )
     queue_name = check_queue(header_dict["queue_name"])
     target = parse_callback_url(header_dict["lms_callback_url"])
+    anonymous_id = anonymous_student_id(body)
+    if anonymous_id is not None and (len(anonymous_id) > MAX_ANONYMOUS_ID_LENGTH or _has_control(anonymous_id)):
+        raise InvalidRequest(
+            f"xqueue_body student_info.anonymous_student_id must be at most {MAX_ANONYMOUS_ID_LENGTH} characters "
+            "without control characters"
+        )
     return SubmitRequest(
         xqueue_header=header,
         xqueue_body=body,
@@ -100,19 +127,27 @@ def parse_submit(data: Mapping[str, Any]) -> SubmitRequest:
         lms_callback_url=target.url,
         lms_key=lms_key,
         target=target,
-        anonymous_student_id=anonymous_student_id(body),
+        anonymous_student_id=anonymous_id,
         points_possible=parse_points_possible(data.get("points_possible")),
     )
 
 
 def check_files(files: Mapping[str, Any]) -> None:
-    """Refuse more files, or bigger ones, than the intake takes."""
+    """Refuse more files, or bigger ones, than the intake takes, and two files under one name."""
     max_files, max_bytes = get_setting("MAX_FILES"), get_setting("MAX_FILE_BYTES")
-    if len(files) > max_files:
-        raise PayloadTooLarge(f"{len(files)} files sent; at most {max_files} are accepted")
-    for name, upload in files.items():
-        if upload.size > max_bytes:
-            raise PayloadTooLarge(f"file {name!r} has {upload.size} bytes; at most {max_bytes} are accepted")
+    getlist = getattr(files, "getlist", lambda name: [files[name]])
+    count = sum(len(getlist(name)) for name in files)
+    if count > max_files:
+        raise PayloadTooLarge(f"{count} files sent; at most {max_files} are accepted")
+    for name in files:
+        if _has_control(name):
+            raise InvalidRequest(f"file field name {name!r} contains control characters")
+        uploads = getlist(name)
+        if len(uploads) > 1:
+            raise InvalidRequest(f"{len(uploads)} files sent under the name {name!r}; send each under its own name")
+        for upload in uploads:
+            if upload.size > max_bytes:
+                raise PayloadTooLarge(f"file {name!r} has {upload.size} bytes; at most {max_bytes} are accepted")
 
 
 def parse_reply(data: Mapping[str, Any]) -> GraderReply:

@@ -147,6 +147,8 @@ class Delivery(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Start of the current retry budget: creation, or the last replay. DELIVERY_RETRY's max_age counts from here.
+    budget_started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)  # seconds of the successful attempt
 

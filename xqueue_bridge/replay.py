@@ -47,13 +47,14 @@ def describe(delivery: Delivery) -> str:
 
 
 def replay(deliveries: QuerySet, *, changed_by: str) -> list[int]:
-    """Queue the given dead deliveries again (attempt count reset); returns their ids."""
+    """Queue the given dead deliveries again with a fresh retry budget (attempts and age); returns their ids."""
     replayed = []
     for delivery in deliveries:
         with transaction.atomic():
             delivery.check_transition(Delivery.Status.PENDING)
             updated = Delivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
                 status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(),
+                budget_started_at=timezone.now(),
                 lease_token="", lease_expires_at=None, finished_at=None,
                 last_error=f"replayed by {changed_by} at {timezone.now():%Y-%m-%d %H:%M:%S} UTC "
                 f"after: {delivery.last_error}"[:2000],

@@ -19,11 +19,13 @@ import json
 import logging
 import mimetypes
 import time
+import traceback
 
 from django.contrib.auth import authenticate, login, logout
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -111,8 +113,22 @@ def xqueue_view(*methods: str, session: bool = True):
                 return view(request, *args, **kwargs)
             except (RequestDataTooBig, TooManyFilesSent) as exc:
                 return _error(PayloadTooLarge(f"Request refused: {exc}"))
+            except TooManyFieldsSent as exc:
+                return _error(InvalidRequest(f"Request refused: {exc}"))
+            except MultiPartParserError as exc:
+                return _error(InvalidRequest(f"The multipart body cannot be read ({exc}); send multipart/form-data"))
             except XQueueBridgeError as exc:
                 return _error(exc)
+            except Exception as exc:
+                # Every write of a request is one transaction, so an error here means nothing was recorded.
+                # The message of an unexpected error may quote request data (a queue key), so only its type
+                # and where it was raised are logged.
+                log.error(
+                    "XQueue request %s %s failed with %s; nothing was recorded. Raised at:\n%s",
+                    request.method, request.path, type(exc).__name__,
+                    "".join(traceback.format_tb(exc.__traceback__)),
+                )
+                return envelope(False, "Internal error: nothing was recorded; send the request again", status=500)
 
         return wrapper
 

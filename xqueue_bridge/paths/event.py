@@ -22,11 +22,8 @@ from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from xqueue_bridge.data import DeliveryResult
+from xqueue_bridge.intake import json_type
 from xqueue_bridge.models import Submission
-
-# How a reply that is JSON but not an object is named in a refusal.
-_JSON_TYPES = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",
-               bool: "JSON true or false", type(None): "JSON null"}
 
 
 def max_points() -> int:
@@ -57,8 +54,10 @@ def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | N
         parsed = json.loads(reply)
     except ValueError:
         return None, f"the reply is not JSON; {expected}"
+    except RecursionError:
+        return None, f"the reply is nested too deeply; {expected}"
     if not isinstance(parsed, dict):
-        return None, f"the reply is {_JSON_TYPES.get(type(parsed), 'JSON')}, not an object; {expected}"
+        return None, f"the reply is a JSON {json_type(parsed)}, not an object; {expected}"
     if "score" not in parsed or parsed["score"] is None:
         return None, f"the reply has no score; {expected}"
     score = parsed["score"]
@@ -107,7 +106,8 @@ def deliver(score: ExternalGraderScoreData) -> DeliveryResult:
     try:
         EXTERNAL_GRADER_SCORE_SUBMITTED.send_event(send_robust=False, score=score)
     except Exception as exc:  # any receiver's failure: the result has not reached the learner
+        # Kept whole: the outbox redacts secrets (the queue key) before it cuts the message to length.
         return DeliveryResult(
-            ok=False, duration=time.monotonic() - started, error=f"receiver raised {type(exc).__name__}: {exc}"[:500]
+            ok=False, duration=time.monotonic() - started, error=f"receiver raised {type(exc).__name__}: {exc}"
         )
     return DeliveryResult(ok=True, duration=time.monotonic() - started)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from xqueue_bridge import replay
@@ -11,9 +14,14 @@ from xqueue_bridge import replay
 def _when(value: str | None, option: str):
     if value is None:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise CommandError(f"{option} {value!r} is not a date and time; expected e.g. 2026-11-25T14:00:00+00:00")
+    if timezone.is_naive(parsed):  # a time without an offset is read as UTC, the bridge's time zone
+        parsed = timezone.make_aware(parsed, UTC)
     return parsed
 
 

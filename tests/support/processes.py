@@ -1,0 +1,117 @@
+"""
+The bridge as separate processes, for the crash and Celery tests: ``xqueue-bridge serve`` or a Celery
+worker started on the test database with ``tests.support.process_settings``, stopped by process group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+from tests.support.helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the test database this test runs on, for a process started now."""
+    config = connection.settings_dict
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    scheme = {"mysql": "mysql", "postgresql": "postgres"}[vendor]
+    credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
+    return f"{scheme}://{credentials}@{config['HOST']}:{config['PORT']}/{config['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BridgeProcess:
+    """One bridge process (and its children) started in its own process group."""
+
+    def __init__(self, args: list[str], *, log_path: Path, bridge_settings: dict | None = None,
+                 env: dict | None = None):
+        self.args, self.log_path = args, log_path
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.support.process_settings",
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url(),
+            "XQB_TEST_BRIDGE_SETTINGS": json.dumps(bridge_settings or {}),
+            "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> BridgeProcess:
+        log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
+        self.process = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no cleanup, no graceful shutdown."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL whatever is left after 15 s."""
+        self._signal(signal.SIGTERM, wait=15)
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: int, wait: float = 10) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            self.process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            pass
+        if sig == signal.SIGKILL:
+            try:  # children orphaned by a dead parent are still in the group
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def serve(port: int, log_path: Path, bridge_settings: dict, workers: int = 2, threads: int = 4,
+          options: tuple[str, ...] = (), env: dict | None = None) -> BridgeProcess:
+    """``xqueue-bridge serve`` on ``port``, started and answering."""
+    process = BridgeProcess(
+        [sys.executable, "-m", "xqueue_bridge", "serve", "--no-migrate", "--port", str(port),
+         "--workers", str(workers), "--threads", str(threads), *options],
+        log_path=log_path, bridge_settings=bridge_settings, env=env,
+    ).start()
+
+    def answering() -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/xqueue/status/", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    if not wait_for(lambda: answering() or not process.alive(), timeout=60, poll=0.1) or not process.alive():
+        process.stop()
+        raise AssertionError(f"xqueue-bridge serve did not start:\n{process.log()}")
+    return process
