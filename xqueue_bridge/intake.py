@@ -39,12 +39,13 @@ def _has_control(text: str) -> bool:
 
 
 def json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type (for messages that say what was sent)."""
+    """What a decoded JSON value is, in words for a message: "a JSON array", "JSON null"."""
     if value is None:
-        return "null"
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
+        return "JSON null"
+    kind = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
         type(value), type(value).__name__
     )
+    return f"a JSON {kind}"
 
 
 def _json_object(text: str, what: str, expected: str) -> dict:
@@ -55,7 +56,7 @@ def _json_object(text: str, what: str, expected: str) -> dict:
     except RecursionError:  # hostile nesting; json raises this rather than ValueError
         raise InvalidRequest(f"{what} is nested too deeply; expected {expected}")
     if not isinstance(value, dict):
-        raise InvalidRequest(f"{what} is a JSON {json_type(value)}, not an object; expected {expected}")
+        raise InvalidRequest(f"{what} is {json_type(value)}, not an object; expected {expected}")
     return value
 
 

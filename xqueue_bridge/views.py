@@ -18,7 +18,6 @@ import hmac
 import json
 import logging
 import mimetypes
-import time
 import traceback
 
 from django.contrib.auth import authenticate, login, logout
@@ -42,25 +41,8 @@ def envelope(success: bool, content, status: int = 200) -> JsonResponse:
     return JsonResponse({"return_code": 0 if success else 1, "content": content}, status=status)
 
 
-# How long a session's XQueue-group check holds before the group is read again (seconds): removing an
-# account from the group takes effect within this time; deactivating it takes effect at once.
-GROUP_CHECK_SECONDS = 60
-_GROUP_CHECKED = "xqueue_bridge_group_checked_at"
-
-
 def in_group(user) -> bool:
     return user.is_active and user.groups.filter(name=get_setting("GROUP")).exists()
-
-
-def _session_in_group(request: HttpRequest) -> bool:
-    """The group check of a logged-in session, read again at most every GROUP_CHECK_SECONDS."""
-    now = time.time()
-    if now - request.session.get(_GROUP_CHECKED, 0) < GROUP_CHECK_SECONDS:
-        return True
-    if not in_group(request.user):
-        return False
-    request.session[_GROUP_CHECKED] = now
-    return True
 
 
 def _basic_auth_ok(request: HttpRequest) -> bool:
@@ -104,7 +86,7 @@ def xqueue_view(*methods: str, session: bool = True):
                 return envelope(False, f"Request body of {size} bytes is over the limit of {limit}", status=413)
             if session and not request.user.is_authenticated:
                 return HttpResponseRedirect(reverse("xqueue-login"))
-            if session and not _session_in_group(request):
+            if session and not in_group(request.user):
                 return _error(NotInGroup(
                     f"User {request.user.get_username()!r} is not in the {get_setting('GROUP')!r} group; "
                     "an operator adds it with `xqueue-bridge users`"
@@ -154,7 +136,6 @@ def login_view(request: HttpRequest) -> JsonResponse:
     if not in_group(user):
         raise NotInGroup(f"User {username!r} is not in the {get_setting('GROUP')!r} group")
     login(request, user)
-    request.session[_GROUP_CHECKED] = time.time()
     return envelope(True, "Logged in")
 
 

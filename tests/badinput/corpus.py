@@ -12,6 +12,8 @@ import json
 
 import attr
 
+from xqueue_bridge.paths.event import max_points
+
 # Placeholders filled in by the test: {lms} (the LMS's root), {block} (a problem of its own per case), and in
 # replies {served} (the header as served), {good} (a good reply), {id} and {key} (the served id and pullkey).
 COURSE_PATH = "/courses/course-v1:BridgeX+Code101+2026/xqueue/7/"
@@ -68,7 +70,7 @@ SUBMITS = [
     submit("header is a JSON string", xqueue_header='"header"',
            content=f"xqueue_header is a JSON string, not an object; {HEADER_EXPECTED}"),
     submit("header is JSON null", xqueue_header="null",
-           content=f"xqueue_header is a JSON null, not an object; {HEADER_EXPECTED}"),
+           content=f"xqueue_header is JSON null, not an object; {HEADER_EXPECTED}"),
     submit("header with a byte order mark", xqueue_header="\ufeff" + header(),
            content=f"xqueue_header is not JSON; {HEADER_EXPECTED}"),
     submit("header nested a hundred thousand deep", xqueue_header="[" * 100_000,
@@ -247,7 +249,8 @@ EVENT_REPLIES = [
             ("with an infinite score", '{"score": -Infinity}', f"score -inf is not a finite number; {FRACTION}"),
             ("with a negative score", '{"score": -0.5}', f"score -0.5 is negative; {FRACTION}"),
             ("with an enormous score", '{"score": 1e300}',
-             f"score 1e+300 gives {round(1e300 * POINTS_POSSIBLE)} points, more than 2147483647; expected 0.0 to 1.0"),
+             f"score 1e+300 gives {round(1e300 * POINTS_POSSIBLE)} points, more than {max_points()}; "
+             "expected 0.0 to 1.0"),
             ("with a 5000-digit score", '{"score": ' + "9" * 5000 + "}", f"the reply is not JSON; {SCORABLE}"),
         ]
     ],

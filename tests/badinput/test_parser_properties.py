@@ -16,7 +16,7 @@ from xqueue_bridge.callbacks import parse_callback_url
 from xqueue_bridge.errors import CallbackNotAllowed, XQueueBridgeError
 from xqueue_bridge.intake import parse_reply, parse_submit
 from xqueue_bridge.keys import quote_slashes
-from xqueue_bridge.paths.event import MAX_POINTS, points_earned
+from xqueue_bridge.paths.event import max_points, points_earned
 
 FAST = settings(max_examples=300, deadline=None)
 LMS = "http://127.0.0.1:8000"
@@ -149,5 +149,5 @@ def test_points_earned_on_any_reply_is_edx_submissions_rounding_or_a_reason(repl
         assert reason
         return
     score = json.loads(reply)["score"]
-    assert reason is None and 0 <= points <= MAX_POINTS
+    assert reason is None and 0 <= points <= max_points()
     assert math.isfinite(score) and points == round(score * points_possible)

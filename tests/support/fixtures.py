@@ -18,6 +18,12 @@ from xqueue_bridge import delivery as outbox
 from xqueue_bridge.data import StageDecision
 
 
+@pytest.fixture(autouse=True)
+def lms_renders_elsewhere(settings):
+    """These suites' own stand-ins play the LMS (FaultyLms, ScoreReceiver): the standalone sink stays silent."""
+    settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": False}
+
+
 @pytest.fixture
 def lms_server():
     server = FaultyLms()

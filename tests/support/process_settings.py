@@ -13,7 +13,10 @@ import os
 from xqueue_bridge.settings.standalone import *  # noqa: F403
 from xqueue_bridge.settings.standalone import INSTALLED_APPS, XQUEUE_BRIDGE
 
-XQUEUE_BRIDGE = {**XQUEUE_BRIDGE, **json.loads(os.environ.get("XQB_TEST_BRIDGE_SETTINGS", "{}"))}
+# The tests' own stand-ins play the LMS (FaultyLms, the probe receiver): the standalone sink stays silent.
+XQUEUE_BRIDGE = {
+    **XQUEUE_BRIDGE, "RECEIVING_ENDS": False, **json.loads(os.environ.get("XQB_TEST_BRIDGE_SETTINGS", "{}"))
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECRET_KEY = "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("XQB_TEST_CELERY_QUEUE", "celery")

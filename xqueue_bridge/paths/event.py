@@ -57,7 +57,7 @@ def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | N
     except RecursionError:
         return None, f"the reply is nested too deeply; {expected}"
     if not isinstance(parsed, dict):
-        return None, f"the reply is a JSON {json_type(parsed)}, not an object; {expected}"
+        return None, f"the reply is {json_type(parsed)}, not an object; {expected}"
     if "score" not in parsed or parsed["score"] is None:
         return None, f"the reply has no score; {expected}"
     score = parsed["score"]
