@@ -28,13 +28,12 @@ import os
 import platform
 import random
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from xqueue_bridge.process import ServeProcess
 
 STAGES = ["callback", "shadow_callback", "event", "shadow_event"]
 PAIRS = [("shadow_callback", "callback"), ("shadow_event", "event")]
@@ -74,48 +73,6 @@ def setup_django(home: Path) -> dict:
 
     call_command("migrate", verbosity=0)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``xqueue-bridge serve`` in its own process group."""
-
-    def __init__(self, port: int):
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "xqueue_bridge", "serve", "--port", str(port), "--workers", str(WORKERS),
-             "--threads", str(THREADS), "--no-migrate"],
-            env=os.environ.copy(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(self.url + "/xqueue/status/", timeout=1).json()["return_code"] == 0:
-                    return
-            except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the server did not answer within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 def submit_all(base_url: str, count: int) -> None:
@@ -244,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         password = secrets.token_urlsafe(12)
         os.environ["BENCH_GRADER_PASSWORD"] = password
         ensure_user("grader", password)
-        server = Server(free_port())
+        server = ServeProcess(workers=WORKERS, threads=THREADS)
         try:
             submit_all(server.url, args.per_stage + args.warmup)
             server.wait_ready()

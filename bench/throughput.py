@@ -17,9 +17,7 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,12 +28,6 @@ RESULTS = Path(__file__).resolve().parent / "results" / "throughput.json"
 QUEUE = "bench"
 STAGES = ("callback", "event")
 GRADERS = (1, 4)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -63,6 +55,7 @@ def main(n: int | None = None) -> dict:
     from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
     from xqueue_bridge.keys import quote_slashes
     from xqueue_bridge.management.commands.users import ensure_user
+    from xqueue_bridge.process import ServeProcess
     from xqueue_bridge.sink import api as sink
     from xqueue_bridge.sink.models import LearnerUpdate
 
@@ -70,22 +63,11 @@ def main(n: int | None = None) -> dict:
     password = secrets.token_urlsafe(12)
     ensure_user("lms", password)
     ensure_user("grader", password)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "xqueue_bridge", "serve", "--port", str(port), "--workers", "2", "--threads", "8",
-         "--no-migrate"], env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    server = ServeProcess(workers=2, threads=8, env=env).wait_ready()
+    base = server.url
     rows = []
     try:
         lms = LmsClient(base, "lms", password)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if lms.session.get(base + "/xqueue/status/", timeout=1).status_code == 200:
-                    break
-            except Exception:  # not up yet
-                time.sleep(0.1)
         for stage in STAGES:
             for graders in GRADERS:
                 course = f"course-v1:Bench+{stage.replace('_', '')}{graders}+2026"
@@ -137,8 +119,7 @@ def main(n: int | None = None) -> dict:
                       f"{row['put_result_p50_ms']} ms p99 {row['put_result_p99_ms']} ms, "
                       f"{row['learner_updates']}/{n} learners updated, {row['duplicate_updates']} duplicates")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     by = {(r["stage"], r["graders"]): r["results_per_s"] for r in rows}
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

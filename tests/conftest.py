@@ -22,32 +22,37 @@ COURSE = "course-v1:BridgeX+Code101+2026"
 _problem_numbers = itertools.count(1)
 
 
-def test_database_url() -> str:
-    """DATABASE_URL of the database the tests run on, for processes the tests start."""
-    from django.db import connection
-
-    conf = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{conf['NAME']}"
-    scheme = {"mysql": "mysql", "postgresql": "postgres"}[connection.vendor]
-    password = f":{conf['PASSWORD']}" if conf.get("PASSWORD") else ""
-    return f"{scheme}://{conf['USER']}{password}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
-
-
 def bridge_process_env(**extra: str) -> dict:
     """Environment of an ``xqueue-bridge`` child process on the tests' database."""
     import os
 
+    from tests.support.processes import database_url
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XQUEUE_BRIDGE_", "DJANGO_SETTINGS"))}
     env.update(
         DJANGO_SETTINGS_MODULE="xqueue_bridge.settings.standalone",
-        DATABASE_URL=test_database_url(),
+        DATABASE_URL=database_url(),
         XQUEUE_BRIDGE_HOME=os.environ["XQUEUE_BRIDGE_HOME"],
         XQUEUE_BRIDGE_QUEUES="test-pull,python-grader,other-queue",
         SECRET_KEY="tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
     )
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def captured_events():
+    """Every EXTERNAL_GRADER_SCORE_SUBMITTED sent in this process while the test runs, whoever sent it."""
+    from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
+
+    events = []
+
+    def receiver(sender, signal, **kwargs):
+        events.append(kwargs["score"])
+
+    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="tests-captured-events", weak=False)
+    yield events
+    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-captured-events")
 
 
 @pytest.fixture

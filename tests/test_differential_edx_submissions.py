@@ -50,7 +50,6 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.urls import include, path
-from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 from submissions import api as submissions_api
 from submissions import urls as submissions_urls
 from submissions.models import ExternalGraderDetail, Score
@@ -243,19 +242,6 @@ def case_queues():
     queues = [*settings.XQUEUE_BRIDGE["QUEUES"], *(learner.queue for learner in CASE_LEARNERS)]
     with override_settings(XQUEUE_BRIDGE={**settings.XQUEUE_BRIDGE, "QUEUES": queues, "RECEIVING_ENDS": False}):
         yield
-
-
-@pytest.fixture
-def captured_events():
-    """Every EXTERNAL_GRADER_SCORE_SUBMITTED sent in this process, whoever sent it."""
-    events = []
-
-    def receiver(sender, signal, **kwargs):
-        events.append(kwargs["score"])
-
-    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="differential-capture")
-    yield events
-    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="differential-capture")
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from django.test import override_settings
-from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from tests.conftest import COURSE, set_stage, submission_for
 from xqueue_bridge.models import Delivery, Submission
@@ -19,18 +17,6 @@ def bridge_settings(**overrides):
     from django.conf import settings
 
     return override_settings(XQUEUE_BRIDGE={**settings.XQUEUE_BRIDGE, **overrides})
-
-
-@pytest.fixture
-def captured_events():
-    events = []
-
-    def receiver(sender, signal, **kwargs):
-        events.append(kwargs["score"])
-
-    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="test-capture")
-    yield events
-    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="test-capture")
 
 
 def test_callback_stage_loop_delivers_reply_verbatim_to_the_lms(lms, grader, recording_lms):

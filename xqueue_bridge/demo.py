@@ -12,16 +12,10 @@ then the shadow report and readiness. It stops its server and leaves nothing run
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 
-import requests
 from django.core.management import call_command
 from django.db import close_old_connections
 
@@ -31,6 +25,7 @@ from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_heade
 from xqueue_bridge.keys import quote_slashes
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.process import ServeProcess
 from xqueue_bridge.sink import api as sink
 
 QUEUE = "demo-python"
@@ -67,50 +62,6 @@ def grade(student_response: str) -> dict:
     items = "".join(f"<li>double({a}) {'passed' if namespace['double'](a) == w else 'failed'}</li>" for a, w in cases)
     return {"correct": fraction == 1.0, "score": fraction,
             "msg": f"<div class=\"test\"><p>{passed} of {len(cases)} tests passed</p><ul>{items}</ul></div>"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class DemoServer:
-    """``xqueue-bridge serve`` in a child process group, stopped on exit."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "XQUEUE_BRIDGE_QUEUES": QUEUE, "XQUEUE_BRIDGE_DELIVERY_MODE": "thread",
-               "XQUEUE_BRIDGE_FLAG_CACHE_TTL": "0",  # the demo changes stages while serving
-               "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "xqueue_bridge", "serve", "--port", str(port), "--workers", "2",
-             "--threads", "4", "--no-migrate"],
-            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the bridge server exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(self.url + "/xqueue/status/", timeout=1).json()["return_code"] == 0:
-                    return
-            except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the bridge server did not answer on {self.url} within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 class Demo:
@@ -164,7 +115,12 @@ class Demo:
             rollout.set_stage(course_id, stage, reason=reason, changed_by="ops-demo")
         rollout.set_stage(ORG_ON_EVENTS, "event", reason="whole org moved after proving", changed_by="ops-demo")
 
-        server = DemoServer(_free_port())
+        server = ServeProcess(workers=2, threads=4, env={
+            "XQUEUE_BRIDGE_QUEUES": QUEUE,
+            "XQUEUE_BRIDGE_DELIVERY_MODE": "thread",
+            "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING",
+            "XQUEUE_BRIDGE_FLAG_CACHE_TTL": "0",  # the demo changes stages while serving
+        })
         try:
             server.wait_ready()
             self.out(f"Bridge serving on {server.url} (gunicorn, 2 workers x 4 threads, SQLite in WAL mode)\n")

@@ -12,7 +12,6 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
-from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from tests.conftest import COURSE, submission_for
 from xqueue_bridge.models import Submission
@@ -68,18 +67,6 @@ def grade(lms, grader, learner):
         return grading, grading.put(body)
 
     return run
-
-
-@pytest.fixture
-def captured_events():
-    events = []
-
-    def receiver(sender, signal, **kwargs):
-        events.append(kwargs["score"])
-
-    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="tests-shadow-capture")
-    yield events
-    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-shadow-capture")
 
 
 def only_comparison(submission: Submission, **filters) -> Comparison:

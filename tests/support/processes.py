@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import requests
 from django.db import connection
 
 from tests.support.helpers import wait_for
+from xqueue_bridge.process import free_port  # noqa: F401  (the suites import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,12 +30,6 @@ def database_url() -> str:
     scheme = {"mysql": "mysql", "postgresql": "postgres"}[vendor]
     credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
     return f"{scheme}://{credentials}@{config['HOST']}:{config['PORT']}/{config['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class BridgeProcess:
