@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 import redis
+from django.core.management.base import SystemCheckError
 from openedx_events.apps import general_signal_handler
 from openedx_events.event_bus import get_producer
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
@@ -29,7 +30,7 @@ TOPIC = "scores"
 def redis_bus(settings):
     """This process produces the score event to a Redis stream of its own (unique prefix per test)."""
     prefix = f"xqb-test-{uuid.uuid4().hex[:10]}"
-    settings.EVENT_BUS_PRODUCER = "edx_event_bus_redis.create_producer"
+    settings.EVENT_BUS_PRODUCER = "xqueue_bridge.bus.create_producer"
     settings.EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
     settings.EVENT_BUS_TOPIC_PREFIX = prefix
     settings.EVENT_BUS_PRODUCER_CONFIG = {
@@ -91,3 +92,47 @@ def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, lear
     assert (state.correctness, state.npoints, state.queuekey) == ("correct", 1.0, None)
     assert "over the bus" in state.feedback_html
     assert state.course_id == COURSE
+
+
+def _event_result(lms, grader, learner, user_id: int) -> Delivery:
+    set_stage("event")
+    url, _ = learner(user_id=user_id, anonymous_id=f"anon-{user_id}", queuekey=f"bus-key-{user_id}")
+    header, body = submission_for(url, key=f"bus-key-{user_id}", anonymous_id=f"anon-{user_id}")
+    assert lms.submit(header, body)[0] == 0
+    served = grader.get_submission("test-pull")
+    assert grader.put_result(served["xqueue_header"], json.dumps({"correct": True, "score": 1, "msg": "ok"})) == (
+        True, "")  # the grader hears success once the reply is recorded, whatever the bus does
+    return Delivery.objects.get()
+
+
+def test_a_bus_that_cannot_be_written_leaves_the_result_pending_until_it_can(lms, grader, learner, redis_bus,
+                                                                          settings):
+    from xqueue_bridge import delivery as outbox
+
+    prefix, client = redis_bus
+    settings.EVENT_BUS_REDIS_CONNECTION_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    get_producer.cache_clear()
+    delivery = _event_result(lms, grader, learner, 31)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert "ConnectionError" in delivery.last_error  # not counted as delivered, as the library's producer would
+    assert client.xlen(f"{prefix}-{TOPIC}") == 0
+
+    settings.EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL  # Redis is back
+    get_producer.cache_clear()
+    Delivery.objects.update(next_attempt_at=delivery.created_at)  # due now
+    outbox.drain()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert client.xlen(f"{prefix}-{TOPIC}") == 1
+
+
+def test_an_event_that_would_reach_no_one_is_not_counted_as_delivered(lms, grader, learner, settings):
+    from django.core.management import call_command
+
+    from xqueue_bridge.paths.event import NO_RECEIVING_END
+
+    settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": False}  # and no bus configured
+    delivery = _event_result(lms, grader, learner, 32)
+    assert (delivery.status, delivery.last_error) == ("pending", NO_RECEIVING_END)
+    with pytest.raises(SystemCheckError, match="xqueue_bridge.W001"):
+        call_command("check", fail_level="WARNING")

@@ -218,3 +218,19 @@ def test_basic_auth_in_front_when_configured(bridge_url, recording_lms):
         assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Basic")
         client = LmsClient(bridge_url, "lms", "lms-password", basic_auth=("edge", "s3cret"))
         assert client.submit(header, body) == (0, "1")
+
+
+def test_points_possible_comes_from_the_submit_or_the_table_by_problem_course_and_queue(lms, recording_lms):
+    from tests.conftest import usage_key_for
+
+    with bridge_settings(POINTS_POSSIBLE={usage_key_for(COURSE, "heavy"): 5, COURSE: 3, "queue:other-queue": 2}):
+        for block, queue, extra in [("heavy", "test-pull", {}), ("light", "test-pull", {}),
+                                    ("light2", "test-pull", {"points_possible": "7"})]:
+            header, body = submission_for(recording_lms.callback_url(block=block), queue=queue)
+            assert lms.submit(header, body, extra=extra)[0] == 0
+        header, body = submission_for(
+            recording_lms.callback_url(course_id="course-v1:Else+X+2026", block="q"), queue="other-queue")
+        assert lms.submit(header, body)[0] == 0
+        header, body = submission_for(recording_lms.callback_url(course_id="course-v1:Else+X+2026", block="r"))
+        assert lms.submit(header, body)[0] == 0
+    assert list(Submission.objects.order_by("id").values_list("points_possible", flat=True)) == [5, 3, 7, 2, 1]

@@ -9,6 +9,7 @@ queues its delivery in one transaction.
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import re
 import secrets
@@ -70,20 +71,38 @@ def _stage_for(request: SubmitRequest) -> StageDecision:
     return decision
 
 
-def store_files(queue_name: str, files: Mapping) -> dict:
+def store_files(files: Mapping) -> dict:
     """Save uploads through Django storage under an unguessable folder; returns {name: storage path}."""
     stored = {}
-    for name, upload in files.items():
-        safe = _SAFE_NAME.sub("_", os.path.basename(name))[:100] or "file"
-        path = f"{FILES_PREFIX}/{secrets.token_urlsafe(24)}/{safe}"
-        stored[name] = default_storage.save(path, upload)
+    try:
+        for name, upload in files.items():
+            safe = _SAFE_NAME.sub("_", os.path.basename(name)).lstrip(".")[:100] or "file"
+            path = f"{FILES_PREFIX}/{secrets.token_urlsafe(24)}/{safe}"
+            stored[name] = default_storage.save(path, upload)
+    except BaseException:
+        delete_files(stored.values())
+        raise
     return stored
+
+
+def delete_files(paths) -> None:
+    for path in paths:
+        default_storage.delete(path)
 
 
 def submit(request: SubmitRequest, files: Mapping | None = None) -> tuple[Submission, int]:
     """Record a submission (retiring the learner's older live one); returns it and the queue length."""
     decision = _stage_for(request)
-    stored = store_files(request.queue_name, files or {})
+    stored = store_files(files or {})
+    try:
+        submission = _record_submission(request, decision, stored)
+    except BaseException:  # nothing recorded: no file is left behind
+        delete_files(stored.values())
+        raise
+    return submission, queue_length(request.queue_name)
+
+
+def _record_submission(request: SubmitRequest, decision: StageDecision, stored: dict) -> Submission:
     digest = callback_digest(request.lms_callback_url)
     with transaction.atomic():
         Submission.objects.filter(callback_digest=digest, status__in=Submission.LIVE).update(
@@ -106,8 +125,7 @@ def submit(request: SubmitRequest, files: Mapping | None = None) -> tuple[Submis
             stage=decision.stage,
             stage_reason=decision.reason[:255],
         )
-        length = queue_length(request.queue_name)
-    return submission, length
+    return submission
 
 
 # --- pull --------------------------------------------------------------------------------------------
@@ -159,8 +177,6 @@ def pull(queue_name: str) -> Submission | None:
 
 def grader_payload(submission: Submission, file_url: Callable[[str], str]) -> dict:
     """The get_submission content: header with id and pullkey, the LMS body verbatim, file URLs."""
-    import json
-
     return {
         "xqueue_header": json.dumps({"submission_id": submission.pk, "submission_key": submission.pullkey}),
         "xqueue_body": submission.xqueue_body,

@@ -20,15 +20,16 @@ from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import CallbackTarget
 from xqueue_bridge.errors import CallbackNotAllowed, ConfigurationError
 from xqueue_bridge.keys import unquote_slashes
+from xqueue_bridge.render import DISPATCHES
 
-DISPATCHES = ("score_update", "ungraded_response")
+MAX_KEY_LENGTH = 255  # course ids and usage keys: the columns that hold them
+
 _PATH = re.compile(
     r"^(?P<prefix>.*?)/courses/(?P<course_id>.+?)/xqueue/(?P<userid>[^/]+)/(?P<mod_id>[^/]+)/(?P<dispatch>[^/]+)/?$"
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EXPECTED = "{root}/courses/{course_id}/xqueue/{user_id}/{usage_key}/{dispatch}"
 # Column sizes of Submission: a longer value is refused here rather than failing in the database.
-MAX_KEY_LENGTH = 255
 MAX_USER_ID_LENGTH = 64
 
 

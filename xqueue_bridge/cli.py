@@ -26,6 +26,7 @@ Operating
   shadow-report      comparisons of the two paths per course, org or queue
   readiness          which courses may move to the next stage, and why the others may not
   purge-comparisons  delete stored comparisons older than the retention period
+  purge-submissions  delete finished submissions (and their files) older than the retention period
   manage ...         any Django management command (migrate, createsuperuser, ...)
 
 Each command takes --help. Settings come from the environment: see xqueue_bridge/settings/standalone.py.

@@ -21,7 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_BASIC_AUTH": None,
     # Seconds after which a pulled submission with no reply is served to a grader again (new pullkey).
     "PULL_TIMEOUT": 300,
-    # points_possible of a submission whose submit request does not name one (edx-submissions' default).
+    # A problem's points_possible (edx-submissions reads the block's max_score; the LMS's XQueue client does
+    # not send it). A submit may carry a ``points_possible`` field; else this table is read by usage key,
+    # then course id, then "queue:<name>": {"block-v1:...": 3, "course-v1:...": 2, "queue:python": 1}.
+    "POINTS_POSSIBLE": {},
+    # points_possible of a submission nothing above names (edx-submissions' own default).
     "DEFAULT_POINTS_POSSIBLE": 1,
     # Grading attempts before a submission whose replies the event path cannot score is given up.
     "MAX_GRADING_ATTEMPTS": 3,
@@ -31,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     # Explicit timeouts of the legacy HTTP callback (seconds), as the LMS's own client uses.
     "CALLBACK_CONNECT_TIMEOUT": 3.05,
     "CALLBACK_READ_TIMEOUT": 10.0,
+    # TLS verification of callbacks: True (the system's CAs), or the path of a CA bundle (an LMS behind an
+    # internal CA). Never turned off.
+    "CALLBACK_VERIFY": True,
     # Optional HTTP basic auth sent with each callback (legacy XQueue's REQUESTS_BASIC_AUTH).
     "CALLBACK_BASIC_AUTH": None,
     # How deliveries run after the put_result transaction commits:
@@ -42,8 +49,9 @@ DEFAULTS: dict[str, Any] = {
     # app (a project's own, when the bridge is installed in it); the standalone settings name the bridge's.
     "CELERY_APP": None,
     # Retry policy of a failed delivery (see xqueue_bridge.retry.RetryPolicy).
+    # By default a result is retried for 24 h (max_age); max_attempts (None: no limit) can cut that short.
     "DELIVERY_RETRY": {
-        "max_attempts": 10,
+        "max_attempts": None,
         "max_age": 24 * 3600,
         "backoff_factor": 1.0,
         "backoff_max": 600.0,
@@ -68,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILES": 20,
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
     "MAX_REPLY_BYTES": 1024 * 1024,
+    # Days ``xqueue-bridge purge-submissions`` keeps finished submissions (learner code, grader replies).
+    "SUBMISSION_RETENTION_DAYS": 90,
     # Shadow comparison (xqueue_bridge.shadow; docs/decisions/0008-shadow-comparison.rst).
     "SHADOW": {
         # Fraction (0..1) of a shadow course's results that are compared, unless a course or org sets its own.

@@ -12,6 +12,7 @@ idempotent on the queue key, so the learner is updated once.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -66,8 +67,6 @@ def redact(text: str, *secrets_: str) -> str:
 
 
 def failure_notice_body() -> str:
-    import json
-
     return json.dumps({"correct": None, "score": 0, "msg": FAILURE_NOTICE_MSG})
 
 
@@ -247,18 +246,8 @@ def enqueue_failure_notice(submission, *, path: str) -> Delivery:
     """Queue a failure notice to the learner over ``path`` (inside the caller's transaction)."""
     body = failure_notice_body()
     event_data = None
-    if path == Path.EVENT:
-        event_data = {
-            "points_possible": submission.points_possible,
-            "points_earned": 0,
-            "course_id": submission.course_id,
-            "score_msg": body,
-            "submission_id": submission.pk,
-            "user_id": submission.anonymous_student_id,
-            "module_id": submission.usage_key,
-            "queue_key": submission.lms_key,
-            "queue_name": submission.queue_name,
-        }
+    if path == Path.EVENT:  # the event edx-submissions would build for this reply: 0 points
+        event_data = attr.asdict(event_path.interpret(submission, body).score)
     notice = Delivery.objects.create(
         submission=submission, kind=Delivery.Kind.FAILURE_NOTICE, path=path, body=body, event_data=event_data
     )
@@ -321,17 +310,3 @@ def start_drainer_thread() -> threading.Event:
     thread.start()
     return stop
 
-
-def pending_count() -> int:
-    return Delivery.objects.filter(status=Delivery.Status.PENDING).count()
-
-
-def wait_until_settled(timeout: float = 30.0, poll: float = 0.05) -> bool:
-    """Wait until no delivery is pending or every pending one is waiting for a later retry."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        now = timezone.now()
-        if not Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).exists():
-            return True
-        time.sleep(poll)
-    return False

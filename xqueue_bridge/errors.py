@@ -5,6 +5,8 @@ the intake answers with (the XQueue envelope always carries ``return_code`` 1 an
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class XQueueBridgeError(Exception):
     """Base class of the errors the XQueue API turns into ``{"return_code": 1, "content": message}``."""
@@ -103,3 +105,13 @@ class RenderFailed(Exception):
 
 class UnknownStage(ValueError):
     """A stage name that is not one of the four stages (callback, shadow_callback, shadow_event, event)."""
+
+
+def json_type(value: Any) -> str:
+    """What a decoded JSON value is, in words for a message: "a JSON array", "JSON null"."""
+    if value is None:
+        return "JSON null"
+    kind = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+    return f"a JSON {kind}"

@@ -13,12 +13,12 @@ from typing import Any
 
 from xqueue_bridge.callbacks import parse_callback_url
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.data import GraderReply, SubmitRequest
-from xqueue_bridge.errors import InvalidRequest, PayloadTooLarge, UnknownQueue
+from xqueue_bridge.data import CallbackTarget, GraderReply, SubmitRequest
+from xqueue_bridge.errors import InvalidRequest, PayloadTooLarge, UnknownQueue, json_type
 
 SUBMIT_HEADER_FIELDS = ("lms_callback_url", "lms_key", "queue_name")
 REPLY_HEADER_FIELDS = ("submission_id", "submission_key")
-MAX_KEY_LENGTH = 255
+MAX_KEY_LENGTH = 255  # lms_key: the column that holds it
 MAX_QUEUE_NAME_LENGTH = 128
 MAX_ANONYMOUS_ID_LENGTH = 128  # Submission.anonymous_student_id
 
@@ -36,16 +36,6 @@ def _field(data: Mapping[str, Any], name: str, sent_by: str) -> str:
 
 def _has_control(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
-
-
-def json_type(value: Any) -> str:
-    """What a decoded JSON value is, in words for a message: "a JSON array", "JSON null"."""
-    if value is None:
-        return "JSON null"
-    kind = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
-        type(value), type(value).__name__
-    )
-    return f"a JSON {kind}"
 
 
 def _json_object(text: str, what: str, expected: str) -> dict:
@@ -85,9 +75,20 @@ def anonymous_student_id(xqueue_body: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def points_possible_for(target: CallbackTarget, queue_name: str) -> int:
+    """
+    A problem's points when its submit names none (the LMS's client never does; edx-submissions reads the
+    block's max_score): POINTS_POSSIBLE by usage key, then by course, then by ``queue:<name>``, then
+    DEFAULT_POINTS_POSSIBLE.
+    """
+    table = get_setting("POINTS_POSSIBLE")
+    for key in (target.usage_key, target.course_id, f"queue:{queue_name}"):
+        if key in table:
+            return int(table[key])
+    return int(get_setting("DEFAULT_POINTS_POSSIBLE"))
+
+
 def parse_points_possible(value: Any) -> int:
-    if value in (None, ""):
-        return int(get_setting("DEFAULT_POINTS_POSSIBLE"))
     try:
         points = int(str(value).strip())
     except ValueError:
@@ -129,7 +130,10 @@ def parse_submit(data: Mapping[str, Any]) -> SubmitRequest:
         lms_key=lms_key,
         target=target,
         anonymous_student_id=anonymous_id,
-        points_possible=parse_points_possible(data.get("points_possible")),
+        points_possible=(
+            points_possible_for(target, queue_name) if data.get("points_possible") in (None, "")
+            else parse_points_possible(data["points_possible"])
+        ),
     )
 
 

@@ -1,7 +1,10 @@
 """
 The queue's durable records: a Submission per LMS submit, and a Delivery per result to hand to the LMS.
 
-Status changes go through ``transition`` so the allowed moves are checked in one place.
+Each model lists its allowed status moves in one place (``TRANSITIONS``). Moves made by one process at a
+time go through ``transition`` / ``check_transition``; the ones several processes race for (a pull, the
+retirement of an older submission, a delivery's lease and outcome) are conditional UPDATEs that name the
+status they move from, so only one of the racers wins, and they move only along those transitions.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class Submission(models.Model):
     dispatch = models.CharField(max_length=64, default="score_update")
     anonymous_student_id = models.CharField(max_length=128, blank=True, default="")
     points_possible = models.PositiveIntegerField(default=1)
-    # Uploaded files: {"name": {"path": storage name, "token": secret part of the URL}}.
+    # Uploaded files: {"name the LMS gave": storage path}; the path's random folder is what its URL grants.
     files = models.JSONField(default=dict, blank=True)
 
     stage = models.CharField(max_length=20, choices=Stage.choices)
@@ -129,7 +132,7 @@ class Delivery(models.Model):
     TRANSITIONS = {
         Status.PENDING: {Status.DELIVERED, Status.DEAD},
         Status.DEAD: {Status.PENDING},  # replay
-        Status.DELIVERED: {Status.PENDING},  # replay on request
+        Status.DELIVERED: set(),
     }
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="deliveries")

@@ -28,7 +28,7 @@ from lxml import etree
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import ProblemSnapshot, RenderOutcome, ScoreUpdate
-from xqueue_bridge.errors import ConfigurationError
+from xqueue_bridge.errors import ConfigurationError, json_type
 from xqueue_bridge.sanitize import sanitize_feedback
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def parse_score_msg(score_msg: Any) -> ParsedScoreMessage:
         return ParsedScoreMessage(valid=False, reason=f"the reply is not JSON; expected {EXPECTED_REPLY}")
     if not isinstance(result, dict):
         return ParsedScoreMessage(
-            valid=False, reason=f"the reply is a JSON {type(result).__name__}; expected {EXPECTED_REPLY}"
+            valid=False, reason=f"the reply is {json_type(result)}, not an object; expected {EXPECTED_REPLY}"
         )
     missing = [name for name in REQUIRED_FIELDS if name not in result]
     if missing:

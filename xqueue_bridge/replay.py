@@ -4,7 +4,9 @@ then queue them again with a fresh retry budget.
 
 A replayed result can only change the learner's problem while the LMS still waits for that queue key:
 if a failure notice for the same submission was delivered, the notice consumed the key and the learner
-must submit again. ``describe`` says so for each delivery.
+must submit again. ``describe`` says so for each delivery. Replaying a result withdraws the failure
+notices of its submission that have not been delivered, so a notice can never overtake the grade; a
+notice is replayed only when asked for by id.
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from xqueue_bridge.models import Delivery
 
 def select(*, ids=None, course_id: str | None = None, queue_name: str | None = None,
            since: datetime | None = None, until: datetime | None = None,
-           status: str = Delivery.Status.DEAD) -> QuerySet:
-    deliveries = Delivery.objects.select_related("submission").filter(status=status)
+           status: str | None = Delivery.Status.DEAD) -> QuerySet:
+    """Deliveries matching every filter given; results only unless ids are named."""
+    deliveries = Delivery.objects.select_related("submission")
+    if status:
+        deliveries = deliveries.filter(status=status)
     if ids:
         deliveries = deliveries.filter(pk__in=ids)
+    else:
+        deliveries = deliveries.filter(kind=Delivery.Kind.RESULT)
     if course_id:
         deliveries = deliveries.filter(submission__course_id=course_id)
     if queue_name:
@@ -60,6 +67,14 @@ def replay(deliveries: QuerySet, *, changed_by: str) -> list[int]:
                 f"after: {delivery.last_error}"[:2000],
             )
             if updated:
+                if delivery.kind == Delivery.Kind.RESULT:
+                    Delivery.objects.filter(
+                        submission_id=delivery.submission_id, kind=Delivery.Kind.FAILURE_NOTICE,
+                        status__in=(Delivery.Status.PENDING, Delivery.Status.DEAD),
+                    ).update(
+                        status=Delivery.Status.DEAD, finished_at=timezone.now(), lease_token="",
+                        lease_expires_at=None, last_error=f"withdrawn: the result was replayed by {changed_by}",
+                    )
                 outbox.dispatch_after_commit(delivery.pk)
                 replayed.append(delivery.pk)
     return replayed

@@ -164,6 +164,21 @@ def test_replaying_after_the_failure_notice_reached_the_learner_says_the_lms_no_
     assert len(lms_server.updates[submission.lms_key]) == 1  # the LMS keeps the notice: the key was used
 
 
+def test_replaying_a_result_withdraws_its_undelivered_notice_so_the_grade_reaches_the_learner(queue, lms_server):
+    lms_server.fault_for = FaultPlan(failures=1000, fault=HTTP_500)  # the LMS is down: result and notice die
+    with bridge_settings(DELIVERY_RETRY={**FAST_RETRY, "max_attempts": 1}):
+        submission = queue.submit()
+        queue.reply(queue.pull(), REPLY)
+    assert dict(Delivery.objects.values_list("kind", "status")) == {"result": "dead", "failure_notice": "dead"}
+    lms_server.fault_for = lambda key: Fault()  # back up: replay everything of the course
+    output = run("replay", "--course", submission.course_id)
+    assert "1 deliveries queued again" in output  # the result only: notices are replayed by id alone
+    notice = Delivery.objects.get(kind="failure_notice")
+    assert notice.status == "dead" and notice.last_error.startswith("withdrawn: the result was replayed")
+    assert Delivery.objects.get(kind="result").status == "delivered"
+    assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]  # the grade, not the notice
+
+
 @pytest.fixture
 def staff(transactional_db):
     user = get_user_model().objects.create_superuser("ops", "ops@example.com", "ops-password")

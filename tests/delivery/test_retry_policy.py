@@ -12,7 +12,7 @@ from xqueue_bridge.retry import RetryPolicy
 
 POLICIES = st.builds(
     RetryPolicy,
-    max_attempts=st.integers(1, 50),
+    max_attempts=st.none() | st.integers(1, 50),
     max_age=st.floats(1, 10**6),
     backoff_factor=st.floats(0.001, 100),
     backoff_max=st.floats(0.001, 10**4),
@@ -39,7 +39,21 @@ def test_delays_double_until_the_cap_and_spread_around_it():
 @settings(max_examples=200, deadline=None)
 @given(policy=POLICIES, attempts=st.integers(0, 100), age=st.floats(0, 2 * 10**6))
 def test_the_budget_ends_at_max_attempts_or_max_age_whichever_comes_first(policy, attempts, age):
-    assert policy.exhausted(attempts, age) == (attempts >= policy.max_attempts or age >= policy.max_age)
+    by_count = policy.max_attempts is not None and attempts >= policy.max_attempts
+    assert policy.exhausted(attempts, age) == (by_count or age >= policy.max_age)
+
+
+def test_by_default_a_result_is_retried_for_a_day_whatever_the_number_of_attempts():
+    policy = RetryPolicy.from_settings()
+    assert policy.max_attempts is None and not policy.exhausted(500, 24 * 3600 - 1)
+    assert policy.exhausted(1, 24 * 3600)
+    # Waits without jitter: doubling from 1 s to the 10-minute cap; about 150 attempts fit in the day.
+    plain = RetryPolicy(jitter=0.0)
+    waited, attempts = 0.0, 0
+    while not plain.exhausted(attempts + 1, waited):
+        attempts += 1
+        waited += plain.delay(attempts)
+    assert 140 <= attempts <= 160
 
 
 def test_the_policy_comes_from_settings_merged_with_its_defaults():

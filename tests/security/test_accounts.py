@@ -17,13 +17,15 @@ from tests.support.helpers import REPLY
 from xqueue_bridge.clients import GraderClient
 
 
-def test_an_account_outside_the_xqueue_group_cannot_log_in(bridge_url):
+def test_an_account_outside_the_xqueue_group_cannot_log_in_and_learns_nothing_of_its_password(bridge_url, caplog):
     get_user_model().objects.create_user("stranger", password="stranger-password")
-    credentials = {"username": "stranger", "password": "stranger-password"}
-    response = requests.post(f"{bridge_url}/xqueue/login/", data=credentials)
-    assert response.status_code == 403
-    assert response.json() == {"return_code": 1, "content": "User 'stranger' is not in the 'xqueue' group"}
-    assert "sessionid" not in response.cookies
+    right = requests.post(f"{bridge_url}/xqueue/login/", data={"username": "stranger", "password": "stranger-password"})
+    wrong = requests.post(f"{bridge_url}/xqueue/login/", data={"username": "stranger", "password": "guess"})
+    for response in (right, wrong):
+        assert response.status_code == 401
+        assert response.json() == {"return_code": 1, "content": "Incorrect login credentials"}
+        assert "sessionid" not in response.cookies
+    assert "account 'stranger' is not in the 'xqueue' group" in caplog.text  # the operator learns why
 
 
 def test_a_grader_removed_from_the_group_loses_access_at_its_next_request(bridge_url, queue):

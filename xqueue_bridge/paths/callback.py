@@ -37,6 +37,7 @@ def callback_request(submission: Submission, body: str) -> dict:
         "data": {"xqueue_header": submission.xqueue_header, "xqueue_body": body},
         "timeout": (get_setting("CALLBACK_CONNECT_TIMEOUT"), get_setting("CALLBACK_READ_TIMEOUT")),
         "allow_redirects": False,
+        "verify": get_setting("CALLBACK_VERIFY") or True,
         "auth": tuple(auth) if auth else None,
     }
 

@@ -1,5 +1,6 @@
 """
-The event path: the reply becomes ``ExternalGraderScoreData`` exactly as edx-submissions 4.0.2 builds it,
+The event path: the reply becomes ``ExternalGraderScoreData`` as edx-submissions 4.0.2 builds it (given the
+same ``points_possible``, which the LMS's XQueue client does not send: see the POINTS_POSSIBLE setting),
 and ``EXTERNAL_GRADER_SCORE_SUBMITTED`` is sent with openedx-events (to in-process receivers and, where
 ``EVENT_BUS_PRODUCER_CONFIG`` says so, to the event bus).
 
@@ -21,8 +22,9 @@ from django.db import connection
 from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
+from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import DeliveryResult
-from xqueue_bridge.intake import json_type
+from xqueue_bridge.errors import json_type
 from xqueue_bridge.models import Submission
 
 
@@ -100,8 +102,40 @@ def score_from_fields(fields: dict) -> ExternalGraderScoreData:
     return ExternalGraderScoreData(**fields)
 
 
+NO_RECEIVING_END = (
+    "no receiving end for the score event: turn RECEIVING_ENDS on (standalone sink), configure the event bus "
+    "(EVENT_BUS_PRODUCER, EVENT_BUS_PRODUCER_CONFIG for this event type, and a Redis URL), or run the bridge "
+    "inside the LMS, whose receiver is then connected"
+)
+
+
+def reaches_a_receiving_end() -> bool:
+    """
+    Whether a score event sent now would reach anyone: the bridge's own receiver (RECEIVING_ENDS), the
+    event bus producer (only if a real producer is configured; openedx-events drops events silently when
+    none is), or any other receiver, such as the LMS's own when the bridge runs inside it.
+    """
+    if get_setting("RECEIVING_ENDS"):
+        return True
+    from openedx_events.apps import general_signal_handler
+    from openedx_events.event_bus import NoEventBusProducer, get_producer
+
+    from xqueue_bridge.sink.receivers import handle_external_grader_score
+
+    sync_receivers, async_receivers = EXTERNAL_GRADER_SCORE_SUBMITTED._live_receivers(None)
+    for receiver in (*sync_receivers, *async_receivers):
+        if receiver is handle_external_grader_score:
+            continue
+        if receiver is general_signal_handler and isinstance(get_producer(), NoEventBusProducer):
+            continue
+        return True
+    return False
+
+
 def deliver(score: ExternalGraderScoreData) -> DeliveryResult:
     """Send the event once. A receiver that raises is a failed delivery, retried by the caller's policy."""
+    if not reaches_a_receiving_end():  # the event would go nowhere, yet count as delivered
+        return DeliveryResult(ok=False, duration=0.0, error=NO_RECEIVING_END)
     started = time.monotonic()
     try:
         EXTERNAL_GRADER_SCORE_SUBMITTED.send_event(send_robust=False, score=score)

@@ -11,9 +11,13 @@ Environment variables (all optional):
 ``DATABASE_URL``                   e.g. ``postgres://u@host/db``, ``mysql://root@127.0.0.1/xqb``
 ``REDIS_URL``                      turns on the Redis event bus producer for the score event
 ``EVENT_BUS_TOPIC``                topic of the score event on the bus; ``external-grader-score``
+``EVENT_BUS_TOPIC_PREFIX``         prefix of the bus's stream names; none (must equal the LMS consumer's)
 ``CELERY_BROKER_URL``              broker of the Celery delivery mode; defaults to ``REDIS_URL``
 ``SECRET_KEY``                     Django secret key; else one is made once and kept in the home folder
-``ALLOWED_HOSTS``                  comma-separated; ``127.0.0.1,localhost``
+``ALLOWED_HOSTS``                  comma-separated host names clients use; ``127.0.0.1,localhost,[::1]``
+                                   (a request for any other host gets Django's HTTP 400)
+``CSRF_TRUSTED_ORIGINS``           comma-separated ``https://host`` origins of the admin behind a proxy
+``XQUEUE_BRIDGE_BEHIND_TLS_PROXY`` ``1``: trust ``X-Forwarded-Proto`` from the proxy in front
 ``XQUEUE_BRIDGE_QUEUES``           comma-separated queue names; ``test-pull``
 ``XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS``  comma-separated ``scheme://host[:port|*]``;
                                    ``http://127.0.0.1:*,http://localhost:*``
@@ -21,6 +25,8 @@ Environment variables (all optional):
 ``XQUEUE_BRIDGE_DELIVERY_MODE``    ``thread`` | ``sync`` | ``celery`` | ``worker``
 ``XQUEUE_BRIDGE_RECEIVING_ENDS``   ``1`` (host the callback URL and the event receiver) or ``0``
 ``XQUEUE_BRIDGE_PULL_TIMEOUT``     seconds before an unanswered pull is served again; ``300``
+``XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE``  CA bundle that signs the LMS's certificate (internal CA)
+``XQUEUE_BRIDGE_POINTS_POSSIBLE``  JSON ``{"usage key" | "course id" | "queue:NAME": points}``
 ``XQUEUE_BRIDGE_FLAG_CACHE_TTL``   seconds before a process sees another's rollout change; ``5``
 ``XQUEUE_BRIDGE_LOG_LEVEL``        ``INFO``
 =================================  ==================================================================
@@ -54,6 +60,10 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = False
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
+if os.environ.get("XQUEUE_BRIDGE_BEHIND_TLS_PROXY", "0") not in ("0", "false", "no"):
+    # A TLS-terminating proxy in front: trust its X-Forwarded-Proto, so file URLs and the admin say https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,9 +141,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Sessions in the database, read through a per-process cache (one query saved on most requests).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions in the database: a logout in one worker process ends the session in every other one.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
@@ -143,8 +152,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# The intake enforces its own limits (XQUEUE_BRIDGE MAX_*) with a clear 413; Django's must not be lower.
-DATA_UPLOAD_MAX_MEMORY_SIZE = None
+# The intake enforces its own limits (XQUEUE_BRIDGE MAX_*) with a clear 413 first; Django's own limit, at
+# the same size, guards every other URL (admin, the sink's callback) against oversized bodies.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -157,6 +167,8 @@ XQUEUE_BRIDGE = {
     "CELERY_APP": "xqueue_bridge.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
+    "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
+    "POINTS_POSSIBLE": json.loads(os.environ.get("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}")),
 }
 TOGGLES = {"CACHE_TTL": float(os.environ.get("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5"))}
 XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
@@ -164,10 +176,11 @@ XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
 if REDIS_URL:
-    EVENT_BUS_PRODUCER = "edx_event_bus_redis.create_producer"
+    EVENT_BUS_PRODUCER = "xqueue_bridge.bus.create_producer"  # edx-event-bus-redis's stream, failures reported
     EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
     EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
-    EVENT_BUS_TOPIC_PREFIX = os.environ.get("EVENT_BUS_TOPIC_PREFIX", "xqueue-bridge")
+    if os.environ.get("EVENT_BUS_TOPIC_PREFIX"):  # must equal the prefix of the LMS's consumer
+        EVENT_BUS_TOPIC_PREFIX = os.environ["EVENT_BUS_TOPIC_PREFIX"]
     EVENT_BUS_PRODUCER_CONFIG = {
         "org.openedx.learning.external_grader.score.submitted.v1": {
             EVENT_BUS_TOPIC: {"event_key_field": "score.submission_id", "enabled": True}

@@ -9,6 +9,10 @@ class Command(BaseCommand):
     help = ("Serve the bridge, move demo courses through the stages, submit, grade and deliver over real HTTP, "
             "and print what each learner sees, then the shadow report and readiness.")
 
+    def add_arguments(self, parser):
+        parser.add_argument("--keep", action="store_true",
+                            help="keep the demo's data folder (``xqueue-bridge demo`` makes a fresh one each run)")
+
     def handle(self, *args, **options):
         from xqueue_bridge.demo import run_demo
 
