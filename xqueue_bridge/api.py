@@ -21,7 +21,6 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from opaque_keys.edx.keys import CourseKey
 
 from xqueue_bridge import signals
 from xqueue_bridge.conf import get_setting
@@ -54,7 +53,7 @@ class PutOutcome:
 
 def _stage_for(request: SubmitRequest) -> StageDecision:
     """The course's stage now, narrowed where this submission cannot take the event path."""
-    decision = decide_stage(CourseKey.from_string(request.target.course_id))
+    decision = decide_stage(request.target.course_id)  # the flags' own key cache parses it
     if decision.stage == Stage.CALLBACK:
         return decision
     if request.target.dispatch != "score_update":
@@ -99,7 +98,7 @@ def submit(request: SubmitRequest, files: Mapping | None = None) -> tuple[Submis
     except BaseException:  # nothing recorded: no file is left behind
         delete_files(stored.values())
         raise
-    return submission, queue_length(request.queue_name)
+    return submission, _servable(request.queue_name).count()  # the queue was checked by parse_submit
 
 
 def _record_submission(request: SubmitRequest, decision: StageDecision, stored: dict) -> Submission:

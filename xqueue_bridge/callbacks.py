@@ -25,7 +25,7 @@ from xqueue_bridge.render import DISPATCHES
 MAX_KEY_LENGTH = 255  # course ids and usage keys: the columns that hold them
 
 _PATH = re.compile(
-    r"^(?P<prefix>.*?)/courses/(?P<course_id>.+?)/xqueue/(?P<userid>[^/]+)/(?P<mod_id>[^/]+)/(?P<dispatch>[^/]+)/?$"
+    r"^.*?/courses/(?P<course_id>.+?)/xqueue/(?P<userid>[^/]+)/(?P<mod_id>[^/]+)/(?P<dispatch>[^/]+)/?$"
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _EXPECTED = "{root}/courses/{course_id}/xqueue/{user_id}/{usage_key}/{dispatch}"
