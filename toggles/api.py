@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime
 import heapq
 import itertools
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from toggles import snapshot
 from toggles.data import ChangeEntry, FlagDecision
 from toggles.flags import CourseFlag, get_flag
 from toggles.keys import course_ref, validate_org
@@ -29,6 +31,7 @@ from toggles.validation import (
 
 __all__ = [
     "FlagDecision",
+    "current_percentage",
     "history",
     "set_course_override",
     "set_org_override",
@@ -98,6 +101,11 @@ def set_percentage(
     with transaction.atomic(using=_db(Percentage)):
         row.save()
     return row
+
+
+def current_percentage(flag: CourseFlag | str) -> Decimal:
+    """The flag's percentage as last written (read from the database, not the cache); 0 without one."""
+    return snapshot.latest_percentage(_flag_name(flag)) or Decimal(0)
 
 
 def history(

@@ -35,10 +35,15 @@ class CourseFlag(WaffleFlag):
     Define it at module level (edx-toggles keeps its instances in a weak set), with the toggle annotations::
 
         EVENT_DELIVERY = CourseFlag("xqueue_bridge.event_delivery", __name__)
+
+    ``bucket_namespace`` (default: the flag's name) is what the course's bucket is hashed with. Flags that
+    share a namespace put the courses in the same order, so their percentages nest: at the same or a
+    lower percentage, one flag is on only for courses the other is on for.
     """
 
-    def __init__(self, name: str, module_name: str, log_prefix: str = ""):
+    def __init__(self, name: str, module_name: str, log_prefix: str = "", *, bucket_namespace: str = ""):
         super().__init__(name, module_name, log_prefix)
+        self.bucket_namespace = bucket_namespace or name
         _registry[name] = self
 
     def is_enabled(self, course_key: CourseKey | str) -> bool:  # type: ignore[override]
@@ -59,7 +64,7 @@ class CourseFlag(WaffleFlag):
         decision = snapshot.orgs.get(ref.org)
         if decision is not None:
             return decision
-        if snapshot.threshold and bucket(self.name, ref.key) < snapshot.threshold:
+        if snapshot.threshold and bucket(self.bucket_namespace, ref.key) < snapshot.threshold:
             return snapshot.in_bucket
         return snapshot.default
 
@@ -86,8 +91,8 @@ class CourseFlag(WaffleFlag):
         return snapshot.default
 
     def bucket(self, course_key: CourseKey | str) -> int:
-        """The stable bucket (0..9,999) of ``course_key`` for this flag."""
-        return bucket(self.name, course_ref(course_key).key)
+        """The stable bucket (0..9,999) of ``course_key`` for this flag (and its bucket namespace)."""
+        return bucket(self.bucket_namespace, course_ref(course_key).key)
 
     def percentage(self):
         """The flag's percentage of courses in effect (a Decimal), or None."""

@@ -113,7 +113,7 @@ def load_snapshot(flag_name: str, everyone: bool) -> FlagSnapshot:
     orgs: dict[str, FlagDecision] = {}
     _apply(courses, "course", _latest_rows(CourseOverride, flag_name, "course_id"), "course_id")
     _apply(orgs, "org", _latest_rows(OrgOverride, flag_name, "org"), "org")
-    return build(flag_name, courses, orgs, _percentage(flag_name), everyone)
+    return build(flag_name, courses, orgs, latest_percentage(flag_name), everyone)
 
 
 def update_snapshots(snapshots: dict[str, FlagSnapshot], old: Stamp, new: Stamp) -> dict | None:
@@ -149,7 +149,7 @@ def update_snapshots(snapshots: dict[str, FlagSnapshot], old: Stamp, new: Stamp)
             name,
             changed[name].get("courses", snapshot.courses),
             changed[name].get("orgs", snapshot.orgs),
-            _percentage(name) if percentages_changed else snapshot.percent,
+            latest_percentage(name) if percentages_changed else snapshot.percent,
             everyone,
         )
     return updated
@@ -173,7 +173,7 @@ def _newer_rows(model, key_field: str, names: list[str], since: int | None, unti
     return [row for row in fetched if row["flag_name"] in names], len(fetched)
 
 
-def _percentage(flag_name: str) -> Decimal | None:
+def latest_percentage(flag_name: str) -> Decimal | None:
     from toggles.models import Percentage
 
     latest = Percentage.objects.filter(flag_name=flag_name).order_by("-id").values("percent").first()

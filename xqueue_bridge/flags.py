@@ -12,6 +12,12 @@ stage                   event_delivery        shadow_compare
 
 Change them per course or org with ``xqueue-bridge rollout`` (or ``xqueue_bridge.rollout``), which sets
 both at once; each is a ``toggles.flags.CourseFlag``.
+
+Both flags hash courses into one bucket namespace, so their percentages nest: a course enters
+``shadow_callback`` when shadow_compare's percentage passes its bucket, ``shadow_event`` when
+event_delivery's does, and ``event`` when shadow_compare's percentage is lowered back below it. Raised in
+that order (shadow_compare up, event_delivery up to it, then shadow_compare down), every course passes
+through the four stages in order and none skips the comparison.
 """
 
 from toggles.flags import CourseFlag
@@ -31,7 +37,9 @@ from toggles.flags import CourseFlag
 # .. toggle_warning: The stage is fixed on each submission when the learner submits: turning the flag on or
 #   off changes the path of later submissions only. Before turning it on for a course, check that the LMS
 #   receives the event (a receiver of EXTERNAL_GRADER_SCORE_SUBMITTED, or the event bus producer).
-EVENT_DELIVERY = CourseFlag("xqueue_bridge.event_delivery", __name__)
+BUCKET_NAMESPACE = "xqueue_bridge.stage"
+
+EVENT_DELIVERY = CourseFlag("xqueue_bridge.event_delivery", __name__, bucket_namespace=BUCKET_NAMESPACE)
 
 # .. toggle_name: xqueue_bridge.shadow_compare
 # .. toggle_implementation: WaffleFlag
@@ -45,4 +53,4 @@ EVENT_DELIVERY = CourseFlag("xqueue_bridge.event_delivery", __name__)
 # .. toggle_target_removal_date: 2027-12-31
 # .. toggle_warning: Comparisons cost a dry run of the other path per sampled result (see the SHADOW
 #   setting's SAMPLE_RATE).
-SHADOW_COMPARE = CourseFlag("xqueue_bridge.shadow_compare", __name__)
+SHADOW_COMPARE = CourseFlag("xqueue_bridge.shadow_compare", __name__, bucket_namespace=BUCKET_NAMESPACE)

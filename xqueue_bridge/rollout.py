@@ -22,6 +22,7 @@ from toggles.exceptions import TogglesError
 from toggles.flags import CourseFlag, get_flag
 from toggles.keys import course_ref, looks_like_course_key, validate_org
 from toggles.models import CourseOverride
+from toggles.snapshot import format_percent
 from toggles.validation import validate_changed_by, validate_percentage, validate_reason
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
@@ -72,18 +73,27 @@ def unset(course_or_org: str, *, reason: str, changed_by: str, user=None) -> Non
     _write(parse_target(course_or_org), ("unset", "unset"), reason, changed_by, user)
 
 
-def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, user=None) -> None:
+def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, user=None) -> str:
     """
     Turn one flag (``event_delivery`` or ``shadow_compare``, or its full name) on for ``percent`` % of the
     courses no override decides. Raising the percentage only adds courses. 0 turns the layer off.
+
+    Returns a warning ("" if none) when the change sends courses from ``callback`` straight to ``event``:
+    event_delivery raised past shadow_compare's percentage (the two share one order of courses).
     """
     flag = flag_of(flag_name)
-    toggles_api.set_percentage(
-        flag,
-        validate_percentage(percent),
-        reason=validate_reason(reason),
-        changed_by=validate_changed_by(changed_by),
-        user=user,
+    percent = validate_percentage(percent)
+    reason, changed_by = validate_reason(reason), validate_changed_by(changed_by)
+    before = toggles_api.current_percentage(flag)
+    toggles_api.set_percentage(flag, percent, reason=reason, changed_by=changed_by, user=user)
+    shadow = toggles_api.current_percentage(SHADOW_COMPARE)
+    if flag is not EVENT_DELIVERY or percent <= max(before, shadow):
+        return ""
+    return (
+        f"event_delivery ({format_percent(percent)}%) is now above shadow_compare ({format_percent(shadow)}%): "
+        f"the courses between {format_percent(max(before, shadow))}% and {format_percent(percent)}% of the "
+        "order that no override decides go from callback straight to event, with no shadow comparison. "
+        "Raise shadow_compare first to compare them."
     )
 
 
@@ -132,7 +142,8 @@ def history(
     rows = [
         row
         for flag in FLAGS
-        for row in toggles_api.history(flag=flag, course=course, org=org if course is None else None)
+        # A change holds at most one row per flag, so the newest ``limit`` rows of each flag are enough.
+        for row in toggles_api.history(flag=flag, course=course, org=org if course is None else None, limit=limit)
     ]
     rows.sort(key=lambda row: (row.changed_at, row.id), reverse=True)
     changes = []
@@ -187,7 +198,6 @@ class FlagState:
 def flag_states() -> list[FlagState]:
     """The state of both flags in this process (as every decision here sees it)."""
     from toggles.cache import store
-    from toggles.snapshot import format_percent
 
     states = []
     for flag in FLAGS:

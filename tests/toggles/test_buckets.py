@@ -17,6 +17,14 @@ def test_a_bucket_never_changes():
     # Pinned values: a different hash would move courses between stages on upgrade.
     assert bucket("xqueue_bridge.event_delivery", "course-v1:edX+DemoX+2026") == 2083
     assert bucket("xqueue_bridge.shadow_compare", "course-v1:edX+DemoX+2026") == 7281
+    assert bucket("xqueue_bridge.stage", "course-v1:edX+DemoX+2026") == 3653
+
+
+def test_the_bridge_flags_share_one_order_of_courses():
+    from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
+
+    for course in COURSES[:200]:
+        assert EVENT_DELIVERY.bucket(course) == SHADOW_COMPARE.bucket(course) == bucket("xqueue_bridge.stage", course)
 
 
 def test_buckets_depend_on_the_flag_and_spread_evenly():

@@ -96,6 +96,15 @@ def test_percentage_and_flags():
     assert "xqueue_bridge.event_delivery  25%" in run("flags")
 
 
+def test_percentage_warns_when_courses_would_skip_the_comparison():
+    run("percentage", "shadow_compare", "20", "--reason", "pilot", "--by", "ops-alice")
+    err = StringIO()
+    call_command("rollout", "percentage", "event_delivery", "20", "--reason", "ramp", "--by", "ops-alice", stderr=err)
+    assert err.getvalue() == ""
+    call_command("rollout", "percentage", "event_delivery", "50", "--reason", "ramp", "--by", "ops-alice", stderr=err)
+    assert "Warning: event_delivery (50%) is now above shadow_compare (20%)" in err.getvalue()
+
+
 def test_history_of_a_course_as_table_and_json():
     run("set", COURSE, "shadow_callback", "--reason", "pilot", "--by", "ops-alice")
     run("set", COURSE, "shadow_event", "--reason", "no mismatch in a week", "--by", "ops-bob")

@@ -83,6 +83,36 @@ def test_percentage_of_one_flag_moves_courses_between_two_stages():
         assert (decide_stage(course).stage == "shadow_event") is (EVENT_DELIVERY.bucket(course) < 3000)
 
 
+def test_percentages_raised_in_order_take_every_course_through_every_stage_in_order():
+    """shadow_compare up, event_delivery up to it, shadow_compare down: no course skips a stage."""
+    courses = [f"course-v1:Org{i % 7}+C{i}+1" for i in range(300)]
+    order = ["callback", "shadow_callback", "shadow_event", "event"]
+    seen = {course: ["callback"] for course in courses}
+    steps = [("shadow_compare", p) for p in (10, 40, 100)]
+    steps += [("event_delivery", p) for p in (5, 40, 100)]
+    steps += [("shadow_compare", p) for p in (60, 20, 0)]
+    for flag, percent in steps:
+        assert rollout.set_percentage(flag, percent, reason="ramp", changed_by="ops-alice") == ""
+        for course in courses:
+            stage = decide_stage(course).stage
+            if stage != seen[course][-1]:
+                seen[course].append(stage)
+    assert all(stages == order for stages in seen.values()), [s for s in seen.values() if s != order][:3]
+
+
+def test_event_delivery_raised_above_shadow_compare_warns_of_the_courses_that_skip_shadow():
+    rollout.set_percentage("shadow_compare", 10, reason="pilot", changed_by="ops-alice")
+    warning = rollout.set_percentage("event_delivery", 30, reason="too fast", changed_by="ops-alice")
+    assert "event_delivery (30%) is now above shadow_compare (10%)" in warning
+    assert "between 10% and 30%" in warning
+    skipped = [f"course-v1:X+C{i}+1" for i in range(300) if 1000 <= EVENT_DELIVERY.bucket(f"course-v1:X+C{i}+1") < 3000]
+    assert skipped and {decide_stage(course).stage for course in skipped} == {"event"}
+    # Lowering it again, or lowering shadow_compare below it (the last step of a rollout), warns of nothing.
+    assert rollout.set_percentage("event_delivery", 10, reason="back", changed_by="ops-alice") == ""
+    assert rollout.set_percentage("event_delivery", 100, reason="oops", changed_by="ops-alice") != ""
+    assert rollout.set_percentage("shadow_compare", 0, reason="done", changed_by="ops-alice") == ""
+
+
 def test_a_reason_never_exceeds_the_submission_column():
     long_reason = "x" * 255
     event = FlagDecision(True, "course", "course override by ops-alice 2026-11-25: " + long_reason)

@@ -206,7 +206,7 @@ def run_after_commit(ids: list[int]) -> None:
         return
     mode = get_setting("DELIVERY_MODE")
     if mode in ("sync", "thread"):
-        transaction.on_commit(lambda: later(lambda: run_all(ids)))
+        transaction.on_commit(lambda: later(lambda: run_all(ids)), robust=True)
 
 
 # --- conduct -----------------------------------------------------------------------------------------

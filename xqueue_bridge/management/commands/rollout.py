@@ -89,12 +89,13 @@ class Command(BaseCommand):
 
     def _show(self, options):
         rows = []
+        known = None
         for text in options["targets"] or rollout.known_courses():
             rows.append(_stage_row(text))
             if rows[-1]["kind"] == "org":
                 org = rows[-1]["target"]
-                courses = [course for course in rollout.known_courses() if course_ref(course).org == org]
-                rows += [_stage_row(course) for course in courses]
+                known = rollout.known_courses() if known is None else known
+                rows += [_stage_row(course) for course in known if course_ref(course).org == org]
         return rows, STAGE_COLUMNS
 
     def _set(self, options):
@@ -108,7 +109,9 @@ class Command(BaseCommand):
 
     def _percentage(self, options):
         who = {"reason": options["reason"], "changed_by": options["by"]}
-        rollout.set_percentage(options["flag"], options["percent"], **who)
+        warning = rollout.set_percentage(options["flag"], options["percent"], **who)
+        if warning:
+            self.stderr.write(f"Warning: {warning}")
         return self._flags(options)
 
     def _history(self, options):
