@@ -3,7 +3,7 @@ put_result latency with shadow mode on and off, side by side in one run.
 
 What a grader waits for: the round trip of ``/xqueue/put_result/`` from a watcher-like client
 (``xqueue_bridge.clients.GraderClient``) to ``xqueue-bridge serve`` (gunicorn, 2 workers x 4 threads,
-DELIVERY_MODE "thread", the production default) on loopback, with a throwaway SQLite home. Stages:
+DELIVERY_MODE "thread", the default) on loopback, with a throwaway SQLite home. Stages:
 
 * ``callback`` against ``shadow_callback`` (callback authoritative; the event path compared in shadow);
 * ``event`` against ``shadow_event`` (event authoritative; the callback compared in shadow).
@@ -12,12 +12,23 @@ Each stage has its own course (set with the rollout API) and queue; ``--per-stag
 are submitted first, each for a learner whose problem the bridge's own sink holds (the callback goes to
 the bridge's own ``xqueue_callback`` URL, the event to its own receiver, so every result is delivered for
 real and every shadow result compared at a sample rate of 1). Then, round after round, the stages take
-turns in a shuffled order: pull one submission (not timed), time its put_result, and wait until its
-delivery and comparison are finished, so that each request is measured alone and the stages are measured
-under the same conditions. The first ``--warmup`` rounds are not counted.
+turns in a shuffled order, in two modes:
+
+* ``isolated``: pull one submission (not timed), time its put_result, and wait until its delivery and
+  comparison are finished, so that each request is measured alone, with the bridge idle;
+* ``sustained``: a block of ``--block`` pulls and put_results back to back in one stage, as a watcher
+  with a queue full of quick gradings sends them, then wait until the block is delivered and compared, so
+  each stage's deliveries and comparisons compete with its own next requests (and never with another
+  stage's).
+
+The first ``--warmup`` rounds are not counted. Both modes run in two configurations, one after the
+other on the same database: ``thread`` (the embedded default: deliveries and comparisons in threads of
+the serve workers) and ``worker`` (DELIVERY_MODE "worker": they run in ``xqueue-bridge worker`` at the
+lowest CPU priority, the production advice of the README). ``BENCH_DATABASE_URL`` runs it on another
+database than the throwaway SQLite.
 
 Prints p50 / p99 per stage and the ratios, and writes ``bench/results/put_result_latency.json``.
-Run: ``python -m bench.put_result_latency [--per-stage 1000]`` (about five minutes on two cores).
+Run: ``python -m bench.put_result_latency [--per-stage 1000] [--block 25]`` (a few minutes on two cores).
 """
 
 from __future__ import annotations
@@ -28,12 +39,13 @@ import os
 import platform
 import random
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from xqueue_bridge.process import ServeProcess
+from xqueue_bridge.process import ServeProcess, free_port
 
 STAGES = ["callback", "shadow_callback", "event", "shadow_event"]
 PAIRS = [("shadow_callback", "callback"), ("shadow_event", "event")]
@@ -58,7 +70,7 @@ def setup_django(home: Path) -> dict:
     """Settings for this process and the server's: one SQLite home, the bench queues, quiet logs."""
     env = {
         "XQUEUE_BRIDGE_HOME": str(home),
-        "DATABASE_URL": f"sqlite:///{home / 'bench.sqlite3'}",
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{home / 'bench.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "xqueue_bridge.settings.standalone",
         "XQUEUE_BRIDGE_QUEUES": ",".join(queue_of(stage) for stage in STAGES),
         "XQUEUE_BRIDGE_DELIVERY_MODE": "thread",
@@ -152,6 +164,35 @@ def measure(base_url: str, rounds: int, warmup: int, seed: int) -> dict[str, lis
     return timings
 
 
+def measure_sustained(base_url: str, per_stage: int, block: int, seed: int) -> dict[str, list[float]]:
+    from xqueue_bridge.clients import GraderClient
+
+    grader = GraderClient(base_url, "grader", os.environ["BENCH_GRADER_PASSWORD"])
+    if not grader.login():
+        raise RuntimeError("the grader could not log in")
+    rng = random.Random(seed + 1)
+    timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for number in range(-(-per_stage // block)):
+        order = STAGES[:]
+        rng.shuffle(order)
+        for stage in order:
+            sent = []
+            for _ in range(min(block, per_stage - len(timings[stage]))):
+                served = grader.get_submission(queue_of(stage))
+                if served is None:
+                    raise RuntimeError(f"queue {queue_of(stage)} ran out in block {number}")
+                body = json.dumps(REPLIES[len(timings[stage]) % len(REPLIES)])
+                started = time.perf_counter()
+                ok, content = grader.put_result(served["xqueue_header"], body)
+                timings[stage].append(time.perf_counter() - started)
+                if not ok:
+                    raise RuntimeError(f"put_result refused in stage {stage}: {content}")
+                sent.append(json.loads(served["xqueue_header"])["submission_id"])
+            for submission_id in sent:
+                settle(submission_id, shadowed=stage.startswith("shadow"))
+    return timings
+
+
 def summarize(timings: dict[str, list[float]]) -> dict:
     stages = {
         stage: {
@@ -184,11 +225,40 @@ def check_comparisons() -> dict:
     }
 
 
+# Where deliveries and comparisons run: in threads of the serve process (the embedded default), or in an
+# ``xqueue-bridge worker`` process at the lowest CPU priority (what the README advises for production).
+CONFIGURATIONS = {"thread": False, "worker": True}
+
+
+def run_configuration(port: int, worker: bool, args) -> dict:
+    """Serve (and, for the worker configuration, a worker) on the shared database; measure both modes."""
+    mode = {"XQUEUE_BRIDGE_DELIVERY_MODE": "worker" if worker else "thread"}
+    server = ServeProcess(port, workers=WORKERS, threads=THREADS, env=mode, options=("--no-drainer",) if worker else ())
+    drainer = None
+    if worker:
+        drainer = subprocess.Popen(
+            ["nice", "-n", "19", sys.executable, "-m", "xqueue_bridge", "worker", "--poll-interval", "0.01"],
+            env={**os.environ, **mode}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    try:
+        server.wait_ready()
+        return {
+            "isolated": summarize(measure(server.url, args.per_stage, args.warmup, args.seed)),
+            "sustained": summarize(measure_sustained(server.url, args.per_stage, args.block, args.seed)),
+        }
+    finally:
+        server.stop()
+        if drainer is not None:
+            drainer.terminate()
+            drainer.wait(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--per-stage", type=int, default=1000, help="measured put_result requests per stage")
     parser.add_argument("--warmup", type=int, default=20, help="rounds not counted (default 20)")
     parser.add_argument("--seed", type=int, default=2026, help="seed of the stage order of each round")
+    parser.add_argument("--block", type=int, default=25, help="back-to-back requests per block (sustained)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -201,28 +271,27 @@ def main(argv: list[str] | None = None) -> int:
         password = secrets.token_urlsafe(12)
         os.environ["BENCH_GRADER_PASSWORD"] = password
         ensure_user("grader", password)
-        server = ServeProcess(workers=WORKERS, threads=THREADS)
-        try:
-            submit_all(server.url, args.per_stage + args.warmup)
-            server.wait_ready()
-            timings = measure(server.url, args.per_stage, args.warmup, args.seed)
-            comparisons = check_comparisons()
-        finally:
-            server.stop()
+        port = free_port()  # every configuration's server in turn: the callback URLs name this port
+        submit_all(f"http://127.0.0.1:{port}", len(CONFIGURATIONS) * (2 * args.per_stage + args.warmup))
+        results = {name: run_configuration(port, worker, args) for name, worker in CONFIGURATIONS.items()}
+        comparisons = check_comparisons()
 
-    summary = summarize(timings)
     report = {
         "benchmark": "put_result round trip, shadow stages against their plain stages, interleaved in one run",
         "setup": {
             "server": f"xqueue-bridge serve: gunicorn, {WORKERS} workers x {THREADS} threads, loopback",
             "database": "SQLite in WAL mode (throwaway home, standalone settings)",
-            "delivery_mode": "thread",
+            "configurations": {
+                "thread": "DELIVERY_MODE thread: deliveries and comparisons in threads of the serve workers",
+                "worker": "DELIVERY_MODE worker: deliveries and comparisons in `nice -n 19 xqueue-bridge worker`",
+            },
             "receiving_ends": "the bridge's own callback URL and event receiver (standalone sink)",
             "sample_rate": 1.0,
             "client": "xqueue_bridge.clients.GraderClient (xqueue-watcher's habits), one request at a time",
             "requests_per_stage": args.per_stage,
             "warmup_rounds": args.warmup,
-            "order": "each round: every stage once, shuffled; the bridge idle before each request",
+            "order": "each round: every stage, shuffled; isolated: one request, the bridge idle before each; "
+                     f"sustained: {args.block} requests back to back per stage, then the bridge left to settle",
             "statistic": "nearest-rank percentiles of the round-trip time",
         },
         "environment": {
@@ -231,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
         },
-        **summary,
+        "configurations": results,
         "comparisons": comparisons,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -241,14 +310,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(report: dict, path: Path) -> None:
-    print(f"\nput_result round trip ({report['setup']['requests_per_stage']} requests per stage, interleaved)\n")
-    print(f"{'stage':<16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
-    for stage in STAGES:
-        row = report["stages"][stage]
-        print(f"{stage:<16} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['mean_ms']:>8.2f}")
-    print()
-    for pair, ratio in report["ratios"].items():
-        print(f"{pair:<28} p50 {ratio['p50']:.3f}x   p99 {ratio['p99']:.3f}x")
+    per_stage = report["setup"]["requests_per_stage"]
+    for configuration, modes in report["configurations"].items():
+        for mode, summary in modes.items():
+            print(f"\nput_result round trip, {configuration} configuration, {mode} ({per_stage} requests per stage)\n")
+            print(f"{'stage':<16} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+            for stage in STAGES:
+                row = summary["stages"][stage]
+                print(f"{stage:<16} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['mean_ms']:>8.2f}")
+            print()
+            for pair, ratio in summary["ratios"].items():
+                print(f"{pair:<28} p50 {ratio['p50']:.3f}x   p99 {ratio['p99']:.3f}x")
     print("\ncomparisons: " + ", ".join(f"{key} {n}" for key, n in report["comparisons"].items()))
     print(f"written: {path}")
 

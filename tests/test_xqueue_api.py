@@ -234,3 +234,33 @@ def test_points_possible_comes_from_the_submit_or_the_table_by_problem_course_an
         header, body = submission_for(recording_lms.callback_url(course_id="course-v1:Else+X+2026", block="r"))
         assert lms.submit(header, body)[0] == 0
     assert list(Submission.objects.order_by("id").values_list("points_possible", flat=True)) == [5, 3, 7, 2, 1]
+
+
+def test_pull_requests_without_a_queue_or_for_an_unknown_queue_are_refused_and_change_nothing(
+    grader, lms, recording_lms
+):
+    header, body = submission_for(recording_lms.callback_url())
+    assert lms.submit(header, body) == (0, "1")
+    for endpoint in ("get_queuelen", "get_submission"):
+        url = f"{grader.base_url}/xqueue/{endpoint}/"
+        for params in ({}, {"queue_name": ""}):
+            missing = grader.session.get(url, params=params)
+            assert missing.status_code == 400
+            assert missing.json() == {"return_code": 1, "content": f"'{endpoint}' must provide parameter 'queue_name'"}
+        unknown = grader.session.get(url, params={"queue_name": "no-such-queue"})
+        assert unknown.status_code == 404
+        assert unknown.json() == {
+            "return_code": 1,
+            "content": "Queue 'no-such-queue' not found; valid queues: test-pull, python-grader, other-queue",
+        }
+    submission = Submission.objects.get()
+    assert (submission.status, submission.pullkey, submission.pull_count) == ("queued", "", 0)
+    assert grader.get_queuelen("test-pull") == (True, 1)
+
+
+def test_login_without_username_or_password_says_what_is_missing(bridge_url):
+    for form in ({}, {"username": "lms"}, {"password": "lms-password"}, {"username": "", "password": "x"}):
+        response = requests.post(f"{bridge_url}/xqueue/login/", data=form)
+        assert response.status_code == 400
+        assert response.json() == {"return_code": 1, "content": "Insufficient login info: POST username and password"}
+        assert "sessionid" not in response.cookies

@@ -33,6 +33,9 @@ Each command takes --help. Settings come from the environment: see xqueue_bridge
 """
 
 
+DEMO_HOME = "XQUEUE_BRIDGE_DEMO_HOME"  # set by ``xqueue-bridge demo`` for its throw-away data folder
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -58,7 +61,9 @@ def _run_demo(rest: list[str], execute) -> None:
     keep = "--keep" in rest
     rest = [arg for arg in rest if arg != "--keep"]
     home = tempfile.mkdtemp(prefix="xqueue-bridge-demo-")
-    os.environ["XQUEUE_BRIDGE_HOME"] = home
+    # The demo writes accounts, courses and overrides: never into a configured database.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "xqueue_bridge.settings.standalone"
+    os.environ["XQUEUE_BRIDGE_HOME"] = os.environ[DEMO_HOME] = home
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
     try:

@@ -64,12 +64,6 @@ class PayloadTooLarge(XQueueBridgeError):
     http_status = 413
 
 
-class UnscorableReply(XQueueBridgeError):
-    """A reply the event path cannot turn into a score (edx-submissions would re-queue it silently)."""
-
-    http_status = 422
-
-
 class InvalidTransition(Exception):
     """A status change the submission or delivery status machine does not allow (a bug, not bad input)."""
 

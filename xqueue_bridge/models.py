@@ -128,11 +128,13 @@ class Delivery(models.Model):
         PENDING = "pending", "pending"
         DELIVERED = "delivered", "delivered"
         DEAD = "dead", "dead: given up"
+        WITHDRAWN = "withdrawn", "withdrawn: the learner submitted again before it was delivered"
 
     TRANSITIONS = {
-        Status.PENDING: {Status.DELIVERED, Status.DEAD},
+        Status.PENDING: {Status.DELIVERED, Status.DEAD, Status.WITHDRAWN},
         Status.DEAD: {Status.PENDING},  # replay
         Status.DELIVERED: set(),
+        Status.WITHDRAWN: set(),
     }
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="deliveries")

@@ -220,11 +220,14 @@ class CapaRenderer:
         """
         An ``ungraded_response`` (MatlabInput's plot): a message to show, never a score.
 
-        As capa's input does, the body must be JSON (else it raises: ``error``) holding ``msg`` (else it
-        raises); the message is kept only when the queue key matches, and neither the score, the
-        correctness nor the queue key change. Returns the outcome (``after == before``, ``applied`` False)
-        and the message to record, or None.
+        As capa's input does, a body for another queue key is ignored unread (a no-op); for the key it
+        waits for, the body must be JSON (else it raises: ``error``) holding ``msg`` (else it raises).
+        Neither the score, the correctness nor the problem's queue key change. Returns the outcome
+        (``after == before``, ``applied`` False) and the message to record, or None.
         """
+        outcome = self._outcome(before, before, valid_reply=True, applied=False)
+        if before.queuekey is None or before.queuekey != update.queuekey:
+            return outcome, None
         try:
             message = json.loads(update.xqueue_body)["msg"]
         except (TypeError, ValueError, KeyError, IndexError) as exc:
@@ -233,9 +236,6 @@ class CapaRenderer:
                 f"the ungraded response is not a JSON object with a msg ({type(exc).__name__})",
                 valid_reply=False,
             ), None
-        outcome = self._outcome(before, before, valid_reply=True, applied=False)
-        if before.queuekey is None or before.queuekey != update.queuekey:
-            return outcome, None
         return outcome, message if isinstance(message, str) else json.dumps(message)
 
     def dry_run(self, update: ScoreUpdate, before: ProblemSnapshot) -> RenderOutcome:

@@ -101,14 +101,35 @@ def test_a_failed_callback_waits_for_its_backoff_then_is_retried_until_delivered
         submission = queue.grade(1)[0]
         first = Delivery.objects.get()
         assert (first.status, first.attempts, first.last_error) == ("pending", 1, "LMS answered HTTP 500")
-        assert first.next_attempt_at > timezone.now() - timedelta(seconds=1)
-        assert outbox.due_ids(10) in ([], [first.pk])  # due only once its backoff has passed
         drain_until_settled()
 
     delivered = Delivery.objects.get()
     assert (delivered.status, delivered.attempts, delivered.last_error) == ("delivered", 4, "")
     assert len(lms_server.calls) == 4
     assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]
+
+
+def test_each_failure_puts_the_next_attempt_off_by_the_policy_s_doubling_backoff(queue, lms_server):
+    lms_server.fault_for = FaultPlan(failures=3, fault=HTTP_500)
+    policy = {"max_attempts": None, "max_age": 3600, "backoff_factor": 30, "backoff_max": 100, "jitter": 0}
+    with bridge_settings(DELIVERY_RETRY=policy):
+        before = timezone.now()
+        queue.grade(1)
+        after = timezone.now()
+        delivery = Delivery.objects.get()
+        assert delivery.attempts == 1
+        assert before + timedelta(seconds=30) <= delivery.next_attempt_at <= after + timedelta(seconds=30)
+        assert outbox.due_ids(10) == [] and outbox.drain() == 0  # not due before its backoff has passed
+        for attempts, wait in ((2, 60), (3, 100)):  # doubled, then capped at backoff_max
+            Delivery.objects.update(next_attempt_at=timezone.now())
+            before = timezone.now()
+            assert outbox.drain() == 1
+            after = timezone.now()
+            delivery.refresh_from_db()
+            assert (delivery.status, delivery.attempts) == ("pending", attempts)
+            assert before + timedelta(seconds=wait) <= delivery.next_attempt_at <= after + timedelta(seconds=wait)
+            assert outbox.due_ids(10) == []
+    assert len(lms_server.calls) == 3
 
 
 def test_an_undue_delivery_is_left_alone_by_the_drainer(queue, lms_server):
@@ -290,3 +311,29 @@ def test_concurrent_drainers_deliver_each_result_exactly_once(queue, lms_server)
     assert set(per_key) == {s.lms_key for s in submissions}
     assert set(per_key.values()) == {1}  # no lease ran out, so not even the transport repeated itself
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_result_still_waiting_when_the_learner_submits_again_is_withdrawn_not_delivered_late(queue, lms_server):
+    lms_server.fault_for = FaultPlan(failures=1, fault=HTTP_500)  # the LMS misses the first result
+    with bridge_settings(DELIVERY_RETRY=FAST_RETRY):
+        older = queue.submit(user_id=41, block="late")
+        queue.reply(queue.pull(), "not json: an invalid reply would un-queue the newer attempt")
+        waiting = Delivery.objects.get(submission=older)
+        assert (waiting.status, waiting.attempts) == ("pending", 1)
+
+        newer = queue.submit(user_id=41, block="late")  # same learner and problem: same callback URL
+        waiting.refresh_from_db()
+        assert (waiting.status, waiting.last_error) == (
+            "withdrawn", "withdrawn: the learner submitted again before it was delivered"
+        )
+        older.refresh_from_db()
+        assert older.status == "graded" and older.grader_reply.startswith("not json")  # kept, not lost
+        queue.reply(queue.pull(), REPLY)
+        drain_until_settled()
+
+    assert Delivery.objects.get(submission=newer).status == "delivered"
+    # The older result was heard once (the failed attempt before the resubmit), never again.
+    assert lms_server.callbacks_per_key()[older.lms_key] == 1
+    assert lms_server.updates[newer.lms_key] == [json.dumps(REPLY)]
+    assert older.lms_key not in lms_server.updates
+    assert outbox.due_ids(10) == []

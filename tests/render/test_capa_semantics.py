@@ -313,12 +313,14 @@ def test_ungraded_response_keeps_the_message_and_never_the_score(body, recorded)
     assert outcome.after == QUEUED and not outcome.applied and outcome.error is None
 
 
-def test_ungraded_response_under_another_key_records_nothing():
+@pytest.mark.parametrize("body", ['{"msg": "plot"}', "not json", '{"plot": 1}'])
+def test_ungraded_response_under_another_key_is_ignored_unread(body):
     outcome, message = renderer.evaluate_ungraded(
-        QUEUED, callback_update('{"msg": "plot"}', queuekey="other", dispatch="ungraded_response")
+        QUEUED, callback_update(body, queuekey="other", dispatch="ungraded_response")
     )
 
     assert message is None and outcome.after == QUEUED
+    assert outcome.error is None and outcome.valid_reply and not outcome.applied
 
 
 @pytest.mark.parametrize("body", ["not json", "[1]", '{"plot": 1}', '"text"'])

@@ -224,3 +224,14 @@ def test_ungraded_response_that_is_not_json_is_500(client):
 
     assert response.status_code == 500
     assert factories.state().ungraded_msg == ""
+
+
+def test_a_stale_ungraded_response_that_is_not_json_is_a_200_no_op(client):
+    queue()
+
+    stale = json.dumps({"lms_callback_url": "http://lms/x", "lms_key": "stale-key", "queue_name": "python-grader"})
+    response = post(client, "plot ready", header=stale, path=callback_path(dispatch="ungraded_response"))
+
+    assert response.status_code == 200
+    state = factories.state()
+    assert (state.ungraded_msg, state.queuekey) == ("", KEY)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from xqueue_bridge.cli import DEMO_HOME
 
 
 class Command(BaseCommand):
     help = ("Serve the bridge, move demo courses through the stages, submit, grade and deliver over real HTTP, "
-            "and print what each learner sees, then the shadow report and readiness.")
-
-    def add_arguments(self, parser):
-        parser.add_argument("--keep", action="store_true",
-                            help="keep the demo's data folder (``xqueue-bridge demo`` makes a fresh one each run)")
+            "and print what each learner sees, then the shadow report and readiness. Run it as "
+            "``xqueue-bridge demo [--keep]``, which gives it a throw-away data folder.")
 
     def handle(self, *args, **options):
         from xqueue_bridge.demo import run_demo
 
+        home = os.environ.get(DEMO_HOME)
+        database = str(settings.DATABASES["default"].get("NAME", ""))
+        if not home or not database.startswith(home):
+            raise CommandError(
+                "The demo writes demo accounts, courses and rollout overrides, so it runs only on a throw-away "
+                "SQLite database: run it as `xqueue-bridge demo` (add --keep to keep its data folder), "
+                "not through `manage` or on a configured database."
+            )
         run_demo(out=self.stdout.write)
