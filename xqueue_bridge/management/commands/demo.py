@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +20,12 @@ class Command(BaseCommand):
         from xqueue_bridge.demo import run_demo
 
         home = os.environ.get(DEMO_HOME)
-        database = str(settings.DATABASES["default"].get("NAME", ""))
-        if not home or not database.startswith(home):
+        database = settings.DATABASES["default"]
+        on_demo_database = (
+            bool(home) and database["ENGINE"].endswith("sqlite3")
+            and Path(database["NAME"]).resolve().is_relative_to(Path(home).resolve())
+        )
+        if not on_demo_database:
             raise CommandError(
                 "The demo writes demo accounts, courses and rollout overrides, so it runs only on a throw-away "
                 "SQLite database: run it as `xqueue-bridge demo` (add --keep to keep its data folder), "
