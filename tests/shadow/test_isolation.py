@@ -8,6 +8,7 @@ worker decides.
 from __future__ import annotations
 
 import io
+import math
 import threading
 import time
 
@@ -159,14 +160,15 @@ def test_a_final_delivery_nobody_compared_is_not_settled(db):
     submission = make_submission(stage="shadow_callback")
     delivery = Delivery.objects.create(
         submission=submission, path="callback", body=reply(score=0.5), status=Delivery.Status.DELIVERED,
-        duration=0.004, finished_at=timezone.now(),
+        duration=7.0, finished_at=timezone.now(),  # a recorded delivery time no dry run comes near
     )
     assert not experiment.settled()
 
     assert experiment.compare_result(delivery) == ["mismatched"]
     assert experiment.compare_result(delivery) == []  # compared once, even if it finishes again (replay)
     comparison = Comparison.objects.get()
-    assert comparison.control_duration >= 0.004  # the real delivery's time is part of the control's
+    # The real delivery's recorded 7 s are part of the control's duration, with the dry run's own fraction.
+    assert math.floor(comparison.control_duration) == 7
     assert experiment.settled()
 
 
