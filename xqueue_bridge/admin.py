@@ -12,6 +12,20 @@ SECRET_FIELDS = ("lms_key", "pullkey", "xqueue_header")
 DELIVERY_SECRET_FIELDS = ("event_data",)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records only the bridge writes (comparisons, guardrail moves, the sink's learner states): viewable,
+    never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class DeliveryInline(admin.TabularInline):
     model = Delivery
     extra = 0

@@ -2,20 +2,8 @@
 
 from django.contrib import admin
 
+from xqueue_bridge.admin import ReadOnlyAdmin
 from xqueue_bridge.shadow.models import Comparison, GuardrailMove
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the comparison and the guardrail only: viewable, never edited by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Comparison)
