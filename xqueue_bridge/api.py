@@ -27,7 +27,7 @@ from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import GraderReply, StageDecision, SubmitRequest
 from xqueue_bridge.errors import AlreadyAnswered, IncorrectKey, InvalidRequest, Superseded, UnknownSubmission
 from xqueue_bridge.intake import check_queue
-from xqueue_bridge.models import Delivery, Stage, Submission, callback_digest
+from xqueue_bridge.models import Stage, Submission, callback_digest
 from xqueue_bridge.router import route_reply
 from xqueue_bridge.stages import decide_stage
 
@@ -106,13 +106,6 @@ def _record_submission(request: SubmitRequest, decision: StageDecision, stored: 
     with transaction.atomic():
         Submission.objects.filter(callback_digest=digest, status__in=Submission.LIVE).update(
             status=Submission.Status.SUPERSEDED, status_changed_at=timezone.now(), pullkey=""
-        )
-        # An older result still waiting for its delivery (the LMS was down) would reach the LMS after this
-        # submission: it can no longer score (the LMS holds a new queue key) and an invalid one would even
-        # un-queue this submission (capa clears the queue state before checking the key). Withdraw it.
-        Delivery.objects.filter(submission__callback_digest=digest, status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.WITHDRAWN, finished_at=timezone.now(), lease_token="", lease_expires_at=None,
-            last_error="withdrawn: the learner submitted again before it was delivered",
         )
         submission = Submission.objects.create(
             queue_name=request.queue_name,

@@ -44,6 +44,7 @@ FAILURE_NOTICE_MSG = (
 
 # What is kept of an attempt's error (after redaction) in the row and the logs.
 MAX_ERROR_CHARS = 2000
+WITHDRAWN_REASON = "withdrawn: the learner submitted again before it was delivered"
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -182,12 +183,38 @@ def attempt(delivery_id: int) -> DeliveryResult | None:
     if token is None:
         return None
     delivery = Delivery.objects.select_related("submission").get(pk=delivery_id)
+    if superseded(delivery.submission):
+        _withdraw(delivery, token)
+        return None
     try:
         result = send(delivery)
     except Exception as exc:  # a bug in a transport must not leave the lease held until it expires
         result = DeliveryResult(ok=False, duration=0.0, error=f"{type(exc).__name__}: {exc}")
     _record(delivery, token, result)
     return result
+
+
+def superseded(submission) -> bool:
+    """Whether the learner submitted the same problem again (same callback URL) after ``submission``."""
+    from xqueue_bridge.models import Submission
+
+    return Submission.objects.filter(callback_digest=submission.callback_digest, pk__gt=submission.pk).exists()
+
+
+def _withdraw(delivery: Delivery, token: str) -> None:
+    """
+    Give up a claimed delivery whose submission was superseded, without sending it. Its result can no
+    longer score (the LMS waits for the newer submission's key), and an invalid one would even un-queue
+    the newer submission (capa clears the queue state before it checks the key). The reply stays recorded.
+    """
+    reason = WITHDRAWN_REASON + (f" (last error: {delivery.last_error})" if delivery.last_error else "")
+    updated = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.WITHDRAWN, finished_at=timezone.now(), lease_token="", lease_expires_at=None,
+        last_error=reason[:MAX_ERROR_CHARS], attempts=F("attempts") - 1,  # the claim sent nothing
+    )
+    if updated:
+        log.info("delivery %s of submission %s withdrawn: the learner submitted again",
+                 delivery.pk, delivery.submission_id)
 
 
 def _record(delivery: Delivery, token: str, result: DeliveryResult) -> None:

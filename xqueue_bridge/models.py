@@ -128,11 +128,11 @@ class Delivery(models.Model):
         PENDING = "pending", "pending"
         DELIVERED = "delivered", "delivered"
         DEAD = "dead", "dead: given up"
-        WITHDRAWN = "withdrawn", "withdrawn: the learner submitted again before it was delivered"
+        WITHDRAWN = "withdrawn", "withdrawn: no longer wanted, not sent again"
 
     TRANSITIONS = {
         Status.PENDING: {Status.DELIVERED, Status.DEAD, Status.WITHDRAWN},
-        Status.DEAD: {Status.PENDING},  # replay
+        Status.DEAD: {Status.PENDING, Status.WITHDRAWN},  # replay; a notice its replayed result replaces
         Status.DELIVERED: set(),
         Status.WITHDRAWN: set(),
     }

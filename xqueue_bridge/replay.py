@@ -50,6 +50,8 @@ def describe(delivery: Delivery) -> str:
     ).exists()
     if delivery.kind == Delivery.Kind.RESULT and notice_delivered:
         return "a failure notice already reached the learner: the LMS no longer waits for this key"
+    if outbox.superseded(delivery.submission):
+        return "the learner submitted again since: it will be withdrawn, not delivered"
     return "will be delivered again"
 
 
@@ -72,7 +74,7 @@ def replay(deliveries: QuerySet, *, changed_by: str) -> list[int]:
                         submission_id=delivery.submission_id, kind=Delivery.Kind.FAILURE_NOTICE,
                         status__in=(Delivery.Status.PENDING, Delivery.Status.DEAD),
                     ).update(
-                        status=Delivery.Status.DEAD, finished_at=timezone.now(), lease_token="",
+                        status=Delivery.Status.WITHDRAWN, finished_at=timezone.now(), lease_token="",
                         lease_expires_at=None, last_error=f"withdrawn: the result was replayed by {changed_by}",
                     )
                 outbox.dispatch_after_commit(delivery.pk)

@@ -22,7 +22,7 @@ from toggles.exceptions import TogglesError
 from toggles.flags import CourseFlag, get_flag
 from toggles.keys import course_ref, looks_like_course_key, validate_org
 from toggles.models import CourseOverride
-from toggles.snapshot import format_percent
+from toggles.snapshot import format_percent, read_everyone
 from toggles.validation import validate_changed_by, validate_percentage, validate_reason
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
@@ -79,7 +79,8 @@ def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, use
     courses no override decides. Raising the percentage only adds courses. 0 turns the layer off.
 
     Returns a warning ("" if none) when the change sends courses from ``callback`` straight to ``event``:
-    event_delivery raised past shadow_compare's percentage (the two share one order of courses).
+    event_delivery raised past shadow_compare's percentage (the two share one order of courses) while
+    shadow_compare is not on for everyone. The admin, which writes the same rows, does not warn.
     """
     flag = flag_of(flag_name)
     percent = validate_percentage(percent)
@@ -87,7 +88,7 @@ def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, use
     before = toggles_api.current_percentage(flag)
     toggles_api.set_percentage(flag, percent, reason=reason, changed_by=changed_by, user=user)
     shadow = toggles_api.current_percentage(SHADOW_COMPARE)
-    if flag is not EVENT_DELIVERY or percent <= max(before, shadow):
+    if flag is not EVENT_DELIVERY or percent <= max(before, shadow) or read_everyone(SHADOW_COMPARE.name):
         return ""
     return (
         f"event_delivery ({format_percent(percent)}%) is now above shadow_compare ({format_percent(shadow)}%): "

@@ -164,6 +164,23 @@ def test_replaying_after_the_failure_notice_reached_the_learner_says_the_lms_no_
     assert len(lms_server.updates[submission.lms_key]) == 1  # the LMS keeps the notice: the key was used
 
 
+def test_a_dead_result_replayed_after_the_learner_submitted_again_is_withdrawn_not_sent(queue, lms_server):
+    lms_server.fault_for = FaultPlan(failures=1, fault=HTTP_500)
+    with bridge_settings(DELIVERY_RETRY={**FAST_RETRY, "max_attempts": 1}, NOTIFY_LEARNER_ON_FAILURE=False):
+        older = queue.submit(user_id=52, block="again")
+        queue.reply(queue.pull(), REPLY)
+        result = Delivery.objects.get(submission=older)
+        assert (result.status, result.last_error) == ("dead", "LMS answered HTTP 500")
+        newer = queue.submit(user_id=52, block="again")  # the same problem, submitted again
+        assert "it will be withdrawn, not delivered" in run("replay", "--id", str(result.pk), "--dry-run")
+        run("replay", "--id", str(result.pk))
+    result.refresh_from_db()
+    assert result.status == "withdrawn"
+    assert result.last_error.startswith("withdrawn: the learner submitted again before it was delivered (last")
+    assert lms_server.callbacks_per_key()[older.lms_key] == 1  # the failed attempt before the replay only
+    assert newer.status == "queued" and lms_server.updates == {}
+
+
 def test_replaying_a_result_withdraws_its_undelivered_notice_so_the_grade_reaches_the_learner(queue, lms_server):
     lms_server.fault_for = FaultPlan(failures=1000, fault=HTTP_500)  # the LMS is down: result and notice die
     with bridge_settings(DELIVERY_RETRY={**FAST_RETRY, "max_attempts": 1}):
@@ -174,7 +191,7 @@ def test_replaying_a_result_withdraws_its_undelivered_notice_so_the_grade_reache
     output = run("replay", "--course", submission.course_id)
     assert "1 deliveries queued again" in output  # the result only: notices are replayed by id alone
     notice = Delivery.objects.get(kind="failure_notice")
-    assert notice.status == "dead" and notice.last_error.startswith("withdrawn: the result was replayed")
+    assert notice.status == "withdrawn" and notice.last_error.startswith("withdrawn: the result was replayed")
     assert Delivery.objects.get(kind="result").status == "delivered"
     assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]  # the grade, not the notice
 

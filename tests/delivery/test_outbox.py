@@ -314,7 +314,7 @@ def test_concurrent_drainers_deliver_each_result_exactly_once(queue, lms_server)
 
 
 def test_a_result_still_waiting_when_the_learner_submits_again_is_withdrawn_not_delivered_late(queue, lms_server):
-    lms_server.fault_for = FaultPlan(failures=1, fault=HTTP_500)  # the LMS misses the first result
+    lms_server.fault_for = FaultPlan(failures=1, fault=HTTP_500)  # the LMS misses each first attempt
     with bridge_settings(DELIVERY_RETRY=FAST_RETRY):
         older = queue.submit(user_id=41, block="late")
         queue.reply(queue.pull(), "not json: an invalid reply would un-queue the newer attempt")
@@ -322,18 +322,18 @@ def test_a_result_still_waiting_when_the_learner_submits_again_is_withdrawn_not_
         assert (waiting.status, waiting.attempts) == ("pending", 1)
 
         newer = queue.submit(user_id=41, block="late")  # same learner and problem: same callback URL
-        waiting.refresh_from_db()
-        assert (waiting.status, waiting.last_error) == (
-            "withdrawn", "withdrawn: the learner submitted again before it was delivered"
-        )
-        older.refresh_from_db()
-        assert older.status == "graded" and older.grader_reply.startswith("not json")  # kept, not lost
         queue.reply(queue.pull(), REPLY)
         drain_until_settled()
 
+    waiting.refresh_from_db()
+    # At its next attempt the older result was withdrawn unsent; its transport error is kept.
+    assert (waiting.status, waiting.attempts) == ("withdrawn", 1)
+    assert waiting.last_error == (
+        "withdrawn: the learner submitted again before it was delivered (last error: LMS answered HTTP 500)"
+    )
+    older.refresh_from_db()
+    assert older.status == "graded" and older.grader_reply.startswith("not json")  # kept, not lost
     assert Delivery.objects.get(submission=newer).status == "delivered"
-    # The older result was heard once (the failed attempt before the resubmit), never again.
-    assert lms_server.callbacks_per_key()[older.lms_key] == 1
+    assert lms_server.callbacks_per_key()[older.lms_key] == 1  # the failed attempt before the resubmit only
     assert lms_server.updates[newer.lms_key] == [json.dumps(REPLY)]
     assert older.lms_key not in lms_server.updates
-    assert outbox.due_ids(10) == []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.conftest import COURSE, set_stage
 from tests.shadow.conftest import bridge_settings, make_submission, reply
@@ -90,6 +92,14 @@ def test_event_course_with_undeliverable_results_is_moved_back_by_the_worker_che
     move = GuardrailMove.objects.get()
     assert move.from_stage == "event"
     assert move.reason == "guardrail: event path error rate 75.0% (3 of 4 results in 24 h) is above 40.0%"
+
+
+def test_results_withdrawn_while_failing_count_as_errors_and_untried_ones_not_at_all():
+    for status, attempts in (("withdrawn", 3), ("withdrawn", 0), ("delivered", 1), ("delivered", 1)):
+        Delivery.objects.create(submission=make_submission(stage="event"), path="event", body=reply(),
+                                status=status, attempts=attempts)
+    window = guardrail.delivered_window(COURSE, timezone.now() - timedelta(hours=1))
+    assert (window.results, window.errors) == (3, 1)
 
 
 def test_worker_check_waits_for_its_interval():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from waffle.testutils import override_flag
 
 from toggles import api
 from toggles.data import FlagDecision
@@ -111,6 +112,12 @@ def test_event_delivery_raised_above_shadow_compare_warns_of_the_courses_that_sk
     assert rollout.set_percentage("event_delivery", 10, reason="back", changed_by="ops-alice") == ""
     assert rollout.set_percentage("event_delivery", 100, reason="oops", changed_by="ops-alice") != ""
     assert rollout.set_percentage("shadow_compare", 0, reason="done", changed_by="ops-alice") == ""
+
+
+def test_no_warning_when_shadow_compare_is_on_for_everyone():
+    with override_flag(SHADOW_COMPARE.name, active=True):  # waffle's Everyone: no course skips shadow
+        assert rollout.set_percentage("event_delivery", 50, reason="ramp", changed_by="ops-alice") == ""
+        assert decide_stage(COURSE).stage in ("shadow_callback", "shadow_event")
 
 
 def test_a_reason_never_exceeds_the_submission_column():

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='delivery',
             name='status',
-            field=models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('dead', 'dead: given up'), ('withdrawn', 'withdrawn: the learner submitted again before it was delivered')], default='pending', max_length=10),
+            field=models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('dead', 'dead: given up'), ('withdrawn', 'withdrawn: no longer wanted, not sent again')], default='pending', max_length=10),
         ),
     ]

@@ -98,7 +98,11 @@ def delivered_window(course_id: str, since: datetime) -> Window:
     deliveries = Delivery.objects.filter(
         submission__course_id=course_id, submission__stage=Stage.EVENT, kind=Delivery.Kind.RESULT,
         created_at__gte=since,
-    ).aggregate(total=Count("id"), dead=Count("id", filter=Q(status=Delivery.Status.DEAD)))
+    ).exclude(status=Delivery.Status.WITHDRAWN, attempts=0).aggregate(  # never tried: no outcome to count
+        total=Count("id"),
+        # Given up, or still failing when the learner submitted again (withdrawn after failed attempts).
+        dead=Count("id", filter=Q(status__in=[Delivery.Status.DEAD, Delivery.Status.WITHDRAWN])),
+    )
     refused = Submission.objects.filter(
         course_id=course_id, stage=Stage.EVENT, grading_failures__gt=0, status_changed_at__gte=since
     ).aggregate(refusals=Sum("grading_failures"))["refusals"] or 0
