@@ -246,7 +246,8 @@ class CapaRenderer:
 
     @staticmethod
     def _outcome(
-        before: ProblemSnapshot, after: ProblemSnapshot, *, valid_reply: bool, applied: bool
+        before: ProblemSnapshot, after: ProblemSnapshot, *, valid_reply: bool, applied: bool,
+        error: str | None = None,
     ) -> RenderOutcome:
         return RenderOutcome(
             valid_reply=valid_reply,
@@ -254,18 +255,12 @@ class CapaRenderer:
             before=before,
             after=after,
             feedback_html=feedback_html(after),
-        )
-
-    @staticmethod
-    def _failure(before: ProblemSnapshot, error: str, *, valid_reply: bool = True) -> RenderOutcome:
-        return RenderOutcome(
-            valid_reply=valid_reply,
-            applied=False,
-            before=before,
-            after=before,
-            feedback_html=feedback_html(before),
             error=error,
         )
+
+    @classmethod
+    def _failure(cls, before: ProblemSnapshot, error: str, *, valid_reply: bool = True) -> RenderOutcome:
+        return cls._outcome(before, before, valid_reply=valid_reply, applied=False, error=error)
 
 
 class StandaloneRenderer(CapaRenderer):

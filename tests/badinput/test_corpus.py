@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.badinput.corpus import EVENT_REPLIES, POINTS_POSSIBLE, REPLIES, SUBMITS, Case
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.conftest import GRADER_PASSWORD, GRADER_USER
 from tests.support.helpers import REPLY
 from xqueue_bridge.clients import GraderClient
 from xqueue_bridge.models import Delivery, Submission
@@ -49,13 +49,6 @@ def check_answer(response: requests.Response, case: Case, values: dict[str, str]
         assert body["content"].startswith(expected[:-3]), (case.name, body["content"])
     else:
         assert body["content"] == expected, case.name
-
-
-@pytest.fixture
-def lms_session(bridge_url):
-    session = requests.Session()
-    session.post(f"{bridge_url}/xqueue/login/", data={"username": LMS_USER, "password": LMS_PASSWORD})
-    return session
 
 
 @pytest.fixture

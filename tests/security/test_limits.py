@@ -8,17 +8,10 @@ import json
 import pytest
 import requests
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.conftest import GRADER_PASSWORD, GRADER_USER
 from tests.support.helpers import REPLY, bridge_settings
 from xqueue_bridge.clients import GraderClient, make_body, make_header
 from xqueue_bridge.models import Delivery, Submission
-
-
-@pytest.fixture
-def lms_session(bridge_url):
-    session = requests.Session()
-    session.post(f"{bridge_url}/xqueue/login/", data={"username": LMS_USER, "password": LMS_PASSWORD})
-    return session
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+import requests
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
+from tests.conftest import LMS_PASSWORD, LMS_USER
 from tests.support.helpers import FAST_RETRY, Queue, ScoreReceiver, bridge_settings
 from tests.support.lms import FaultyLms
 from xqueue_bridge import api
@@ -73,3 +75,11 @@ def serving(bridge_url, drainer):
                          CALLBACK_CONNECT_TIMEOUT=0.5, CALLBACK_READ_TIMEOUT=0.3):
         yield bridge_url
         outbox.wait_for_threads()
+
+
+@pytest.fixture
+def lms_session(bridge_url):
+    """A requests session logged in as the LMS account (for hand-made submits)."""
+    session = requests.Session()
+    session.post(f"{bridge_url}/xqueue/login/", data={"username": LMS_USER, "password": LMS_PASSWORD})
+    return session
