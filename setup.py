@@ -53,7 +53,7 @@ setup(
     package_data={"xqueue_bridge": ["templates/xqueue_bridge/*.html"]},
     install_requires=BASE,
     extras_require={"services": SERVICES, "tests": TESTS, "lint": LINT},
-    entry_points={"console_scripts": ["xqueue-bridge = xqueue_bridge.cli:main"]},
+    entry_points={"console_scripts": ["xqueue-bridge = xqueue_bridge.runtime.cli:main"]},
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 5.2",

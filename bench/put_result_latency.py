@@ -2,7 +2,7 @@
 put_result latency with shadow mode on and off, side by side in one run.
 
 What a grader waits for: the round trip of ``/xqueue/put_result/`` from a watcher-like client
-(``xqueue_bridge.clients.GraderClient``) to ``xqueue-bridge serve`` (gunicorn, 2 workers x 4 threads,
+(``xqueue_bridge.runtime.clients.GraderClient``) to ``xqueue-bridge serve`` (gunicorn, 2 workers x 4 threads,
 DELIVERY_MODE "thread", the default) on loopback, with a throwaway SQLite home. Stages:
 
 * ``callback`` against ``shadow_callback`` (callback authoritative; the event path compared in shadow);
@@ -45,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from xqueue_bridge.process import ServeProcess, free_port
+from xqueue_bridge.runtime.process import ServeProcess, free_port
 
 STAGES = ["callback", "shadow_callback", "event", "shadow_event"]
 PAIRS = [("shadow_callback", "callback"), ("shadow_event", "event")]
@@ -71,7 +71,7 @@ def setup_django(home: Path) -> dict:
     env = {
         "XQUEUE_BRIDGE_HOME": str(home),
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{home / 'bench.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "xqueue_bridge.settings.standalone",
+        "DJANGO_SETTINGS_MODULE": "xqueue_bridge.runtime.settings",
         "XQUEUE_BRIDGE_QUEUES": ",".join(queue_of(stage) for stage in STAGES),
         "XQUEUE_BRIDGE_DELIVERY_MODE": "thread",
         "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING",
@@ -90,10 +90,10 @@ def setup_django(home: Path) -> dict:
 def submit_all(base_url: str, count: int) -> None:
     """``count`` submissions per stage, each for a learner queued in the bridge's own sink."""
     from xqueue_bridge import api, rollout
-    from xqueue_bridge.clients import make_body, make_header
-    from xqueue_bridge.intake import parse_submit
+    from xqueue_bridge.intake.parsing import parse_submit
     from xqueue_bridge.keys import quote_slashes
-    from xqueue_bridge.sink import api as sink
+    from xqueue_bridge.runtime.clients import make_body, make_header
+    from xqueue_bridge.sink import learners
 
     for stage in STAGES:
         course = course_of(stage)
@@ -103,7 +103,7 @@ def submit_all(base_url: str, count: int) -> None:
             usage_key = f"block-v1:{course.removeprefix('course-v1:')}+type@problem+block@p{number}"
             url = f"{base_url}/courses/{course}/xqueue/{user_id}/{quote_slashes(usage_key)}/score_update"
             anonymous_id, key = f"anon-{stage}-{number}", secrets.token_hex(16)
-            sink.begin_attempt(course, usage_key, str(user_id), anonymous_id, key)
+            learners.begin_attempt(course, usage_key, str(user_id), anonymous_id, key)
             request = parse_submit({
                 "xqueue_header": make_header(url, key, queue_of(stage)),
                 "xqueue_body": make_body("def double(x):\n    return 2 * x\n", anonymous_id),
@@ -138,7 +138,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def measure(base_url: str, rounds: int, warmup: int, seed: int) -> dict[str, list[float]]:
-    from xqueue_bridge.clients import GraderClient
+    from xqueue_bridge.runtime.clients import GraderClient
 
     grader = GraderClient(base_url, "grader", os.environ["BENCH_GRADER_PASSWORD"])
     if not grader.login():
@@ -165,7 +165,7 @@ def measure(base_url: str, rounds: int, warmup: int, seed: int) -> dict[str, lis
 
 
 def measure_sustained(base_url: str, per_stage: int, block: int, seed: int) -> dict[str, list[float]]:
-    from xqueue_bridge.clients import GraderClient
+    from xqueue_bridge.runtime.clients import GraderClient
 
     grader = GraderClient(base_url, "grader", os.environ["BENCH_GRADER_PASSWORD"])
     if not grader.login():
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "receiving_ends": "the bridge's own callback URL and event receiver (standalone sink)",
             "sample_rate": 1.0,
-            "client": "xqueue_bridge.clients.GraderClient (xqueue-watcher's habits), one request at a time",
+            "client": "xqueue_bridge.runtime.clients.GraderClient (xqueue-watcher's habits), one request at a time",
             "requests_per_stage": args.per_stage,
             "warmup_rounds": args.warmup,
             "order": "each round: every stage, shuffled; isolated: one request, the bridge idle before each; "

@@ -38,7 +38,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "stage_decision.json"
 def setup_django(home: Path) -> None:
     os.environ["XQUEUE_BRIDGE_HOME"] = str(home)
     os.environ["DATABASE_URL"] = f"sqlite:///{home / 'bench.sqlite3'}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "xqueue_bridge.settings.standalone"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "xqueue_bridge.runtime.settings"
     os.environ.setdefault("XQUEUE_BRIDGE_LOG_LEVEL", "WARNING")
     import django
 
@@ -54,9 +54,9 @@ def populate() -> list[str]:
     from waffle import get_waffle_flag_model
 
     from toggles.models import CourseOverride, OrgOverride
-    from xqueue_bridge import rollout
     from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
-    from xqueue_bridge.stages import FLAGS_OF_STAGE
+    from xqueue_bridge.stage import rollout
+    from xqueue_bridge.stage.decide import FLAGS_OF_STAGE
 
     stages = list(FLAGS_OF_STAGE)
     who = {"changed_by": "bench", "reason": "benchmark"}
@@ -105,8 +105,8 @@ def cold_costs(course_ids: list[str]) -> dict:
     from django.db import connection
 
     from toggles import cache
-    from xqueue_bridge import rollout
-    from xqueue_bridge.stages import decide_stage
+    from xqueue_bridge.stage import rollout
+    from xqueue_bridge.stage.decide import decide_stage
 
     def timed(label: str) -> None:
         counter = QueryCounter()
@@ -134,7 +134,7 @@ def main() -> int:
         from opaque_keys.edx.keys import CourseKey
 
         from xqueue_bridge.flags import EVENT_DELIVERY
-        from xqueue_bridge.stages import decide_stage
+        from xqueue_bridge.stage.decide import decide_stage
 
         course_ids = populate()
         course_keys = [CourseKey.from_string(course_id) for course_id in course_ids]

@@ -40,7 +40,7 @@ def main(n: int | None = None) -> dict:
     home = Path(tempfile.mkdtemp(prefix="xqb-bench-throughput-"))
     env = {**os.environ, "XQUEUE_BRIDGE_HOME": str(home), "XQUEUE_BRIDGE_QUEUES": QUEUE,
            "XQUEUE_BRIDGE_DELIVERY_MODE": "thread", "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING",
-           "XQUEUE_BRIDGE_FLAG_CACHE_TTL": "0", "DJANGO_SETTINGS_MODULE": "xqueue_bridge.settings.standalone"}
+           "XQUEUE_BRIDGE_FLAG_CACHE_TTL": "0", "DJANGO_SETTINGS_MODULE": "xqueue_bridge.runtime.settings"}
     env.pop("DATABASE_URL", None)
     os.environ.update({k: v for k, v in env.items() if k.startswith(("XQUEUE_BRIDGE", "DJANGO"))})
     os.environ.pop("DATABASE_URL", None)
@@ -51,13 +51,13 @@ def main(n: int | None = None) -> dict:
     from django.core.management import call_command
     from django.db import close_old_connections
 
-    from xqueue_bridge import rollout
-    from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
     from xqueue_bridge.keys import quote_slashes
     from xqueue_bridge.management.commands.users import ensure_user
-    from xqueue_bridge.process import ServeProcess
-    from xqueue_bridge.sink import api as sink
+    from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
+    from xqueue_bridge.runtime.process import ServeProcess
+    from xqueue_bridge.sink import learners
     from xqueue_bridge.sink.models import LearnerUpdate
+    from xqueue_bridge.stage import rollout
 
     call_command("migrate", interactive=False, verbosity=0)
     password = secrets.token_urlsafe(12)
@@ -75,7 +75,7 @@ def main(n: int | None = None) -> dict:
                 for number in range(n):
                     usage = f"block-v1:{course.removeprefix('course-v1:')}+type@problem+block@p{number}"
                     key = secrets.token_hex(16)
-                    sink.begin_attempt(course, usage, str(number + 1), f"anon-{number}", key)
+                    learners.begin_attempt(course, usage, str(number + 1), f"anon-{number}", key)
                     url = f"{base}/courses/{course}/xqueue/{number + 1}/{quote_slashes(usage)}/score_update"
                     code, content = lms.submit(make_header(url, key, QUEUE), make_body("answer", f"anon-{number}"))
                     assert code == 0, content

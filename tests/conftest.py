@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.keys import quote_slashes
+from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
 LMS_USER, LMS_PASSWORD = "lms", "lms-password"
 GRADER_USER, GRADER_PASSWORD = "grader", "grader-password"
@@ -30,7 +30,7 @@ def bridge_process_env(**extra: str) -> dict:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XQUEUE_BRIDGE_", "DJANGO_SETTINGS"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="xqueue_bridge.settings.standalone",
+        DJANGO_SETTINGS_MODULE="xqueue_bridge.runtime.settings",
         DATABASE_URL=database_url(),
         XQUEUE_BRIDGE_HOME=os.environ["XQUEUE_BRIDGE_HOME"],
         XQUEUE_BRIDGE_QUEUES="test-pull,python-grader,other-queue",
@@ -45,13 +45,17 @@ def captured_events():
     """Every EXTERNAL_GRADER_SCORE_SUBMITTED sent in this process while the test runs, whoever sent it."""
     from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
+    from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
+
     events = []
 
     def receiver(sender, signal, **kwargs):
         events.append(kwargs["score"])
 
     EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="tests-captured-events", weak=False)
+    register_receiving_end("tests captured events", lambda: True)
     yield events
+    unregister_receiving_end("tests captured events")
     EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-captured-events")
 
 
@@ -123,7 +127,7 @@ class RecordingLms:
 
 def set_stage(stage: str, course_id: str = COURSE) -> None:
     """Put a course in a stage the way an operator does (a course override of both rollout flags)."""
-    from xqueue_bridge import rollout
+    from xqueue_bridge.stage import rollout
 
     rollout.set_stage(course_id, stage, reason="set by the test", changed_by="tests")
 
@@ -142,12 +146,12 @@ def callback_url_for(base: str, course_id: str = COURSE, user_id: int = 7, block
 @pytest.fixture
 def learner(bridge_url):
     """A learner's queued problem in the standalone sink, as the LMS records it when the learner submits."""
-    from xqueue_bridge.sink import api as sink
+    from xqueue_bridge.sink import learners
 
     def queue(*, user_id: int = 7, anonymous_id: str = "anon-7", queuekey: str = "lms-key-1",
               block: str | None = None, max_score: int = 1, course_id: str = COURSE, base: str | None = None):
         block = block or f"p{next(_problem_numbers)}"
-        sink.begin_attempt(course_id, usage_key_for(course_id, block), str(user_id), anonymous_id, queuekey,
+        learners.begin_attempt(course_id, usage_key_for(course_id, block), str(user_id), anonymous_id, queuekey,
                            max_score=max_score)
         url = callback_url_for(base or bridge_url, course_id, user_id, block)
         return url, usage_key_for(course_id, block)

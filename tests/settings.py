@@ -13,8 +13,8 @@ from pathlib import Path
 
 os.environ.setdefault("XQUEUE_BRIDGE_HOME", tempfile.mkdtemp(prefix="xqb-test-home-"))
 
-from xqueue_bridge.settings.standalone import *  # noqa: E402,F403
-from xqueue_bridge.settings.standalone import HOME, database_from_url  # noqa: E402
+from xqueue_bridge.runtime.settings import *  # noqa: E402,F403
+from xqueue_bridge.runtime.settings import HOME, database_from_url  # noqa: E402
 
 BACKEND = os.environ.get("XQUEUE_BRIDGE_TEST_DB", "sqlite")
 URLS = {

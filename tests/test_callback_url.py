@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from xqueue_bridge.callbacks import parse_callback_url
 from xqueue_bridge.errors import CallbackNotAllowed, ConfigurationError
+from xqueue_bridge.intake.callback_url import parse_callback_url
 from xqueue_bridge.keys import quote_slashes, unquote_slashes
 
 NEW_STYLE = (

@@ -55,10 +55,10 @@ from submissions import urls as submissions_urls
 from submissions.models import ExternalGraderDetail, Score
 
 from tests.conftest import COURSE, GRADER_PASSWORD, GRADER_USER, set_stage, submission_for
-from xqueue_bridge.clients import GraderClient
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.delivery import FAILURE_NOTICE_MSG
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.outbox.queueing import FAILURE_NOTICE_MSG
+from xqueue_bridge.runtime.clients import GraderClient
 
 # Both systems on one live server: edx-submissions under a prefix, so that a GraderClient whose base URL
 # ends in it talks to edx-submissions exactly as xqueue-watcher would; its routes are namespaced, because

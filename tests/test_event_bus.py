@@ -30,7 +30,7 @@ TOPIC = "scores"
 def redis_bus(settings):
     """This process produces the score event to a Redis stream of its own (unique prefix per test)."""
     prefix = f"xqb-test-{uuid.uuid4().hex[:10]}"
-    settings.EVENT_BUS_PRODUCER = "xqueue_bridge.bus.create_producer"
+    settings.EVENT_BUS_PRODUCER = "xqueue_bridge.transports.bus.create_producer"
     settings.EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
     settings.EVENT_BUS_TOPIC_PREFIX = prefix
     settings.EVENT_BUS_PRODUCER_CONFIG = {
@@ -58,12 +58,12 @@ def _consumer(prefix: str) -> subprocess.Popen:
 
 
 def _wait_applied(usage_key: str, anonymous_id: str, process: subprocess.Popen, timeout: float = 30.0):
-    from xqueue_bridge.sink import api as sink
+    from xqueue_bridge.sink import learners
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if sink.learner_updates(usage_key, anonymous_student_id=anonymous_id):
-            return sink.problem_state(usage_key, anonymous_student_id=anonymous_id)
+        if learners.learner_updates(usage_key, anonymous_student_id=anonymous_id):
+            return learners.problem_state(usage_key, anonymous_student_id=anonymous_id)
         if process.poll() is not None:
             break
         time.sleep(0.1)
@@ -107,7 +107,7 @@ def _event_result(lms, grader, learner, user_id: int) -> Delivery:
 
 def test_a_bus_that_cannot_be_written_leaves_the_result_pending_until_it_can(lms, grader, learner, redis_bus,
                                                                           settings):
-    from xqueue_bridge import delivery as outbox
+    from xqueue_bridge.outbox import runners
 
     prefix, client = redis_bus
     settings.EVENT_BUS_REDIS_CONNECTION_URL = "redis://127.0.0.1:1/0"  # nothing listens there
@@ -120,7 +120,7 @@ def test_a_bus_that_cannot_be_written_leaves_the_result_pending_until_it_can(lms
     settings.EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL  # Redis is back
     get_producer.cache_clear()
     Delivery.objects.update(next_attempt_at=delivery.created_at)  # due now
-    outbox.drain()
+    runners.drain()
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert client.xlen(f"{prefix}-{TOPIC}") == 1
@@ -129,7 +129,7 @@ def test_a_bus_that_cannot_be_written_leaves_the_result_pending_until_it_can(lms
 def test_an_event_that_would_reach_no_one_is_not_counted_as_delivered(lms, grader, learner, settings):
     from django.core.management import call_command
 
-    from xqueue_bridge.paths.event import NO_RECEIVING_END
+    from xqueue_bridge.transports.event import NO_RECEIVING_END
 
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": False}  # and no bus configured
     delivery = _event_result(lms, grader, learner, 32)

@@ -39,7 +39,7 @@ def test_callback_stage_loop_delivers_reply_verbatim_to_the_lms(lms, grader, rec
 
 
 def test_callback_stage_loop_updates_what_the_learner_sees(lms, grader, learner):
-    from xqueue_bridge.sink import api as sink
+    from xqueue_bridge.sink import learners
 
     url, usage_key = learner(user_id=11, anonymous_id="anon-11", queuekey="qk-11")
     header, body = submission_for(url, key="qk-11", anonymous_id="anon-11")
@@ -48,15 +48,15 @@ def test_callback_stage_loop_updates_what_the_learner_sees(lms, grader, learner)
     reply = json.dumps({"correct": True, "score": 1, "msg": "<p>Well done</p>"})
     assert grader.put_result(served["xqueue_header"], reply) == (True, "")
 
-    state = sink.problem_state(usage_key, course_id=COURSE, user_id="11")
+    state = learners.problem_state(usage_key, course_id=COURSE, user_id="11")
     assert (state.correctness, state.npoints, state.queuekey) == ("correct", 1, None)
     assert "Well done" in state.feedback_html
-    [update] = sink.learner_updates(usage_key, course_id=COURSE, user_id="11")
+    [update] = learners.learner_updates(usage_key, course_id=COURSE, user_id="11")
     assert update.via == "callback" and update.applied
 
 
 def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_events):
-    from xqueue_bridge.sink import api as sink
+    from xqueue_bridge.sink import learners
 
     set_stage("event")
     url, usage_key = learner(user_id=42, anonymous_id="anon-42", queuekey="queue-key-9", max_score=4)
@@ -74,9 +74,9 @@ def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_e
     assert score.course_id == COURSE and score.submission_id == submission.pk
     assert score.module_id == usage_key == submission.usage_key
     # The LMS receiver renders the raw reply: capa's npoints is the grader's score, not the rounded points.
-    state = sink.problem_state(usage_key, anonymous_student_id="anon-42")
+    state = learners.problem_state(usage_key, anonymous_student_id="anon-42")
     assert (state.correctness, state.npoints, state.queuekey) == ("incorrect", 0.75, None)
-    [update] = sink.learner_updates(usage_key, anonymous_student_id="anon-42")
+    [update] = learners.learner_updates(usage_key, anonymous_student_id="anon-42")
     assert update.via == "event" and update.applied
 
 
@@ -91,7 +91,7 @@ def test_submit_records_stage_and_reason(lms, recording_lms):
 
 
 def test_lms_client_logs_in_when_told_login_required(bridge_url, recording_lms):
-    from xqueue_bridge.clients import LmsClient
+    from xqueue_bridge.runtime.clients import LmsClient
 
     client = LmsClient(bridge_url, "lms", "lms-password")
     header, body = submission_for(recording_lms.callback_url())
@@ -210,7 +210,7 @@ def test_uploaded_files_are_stored_and_served_back_as_urls(lms, grader, recordin
 
 
 def test_basic_auth_in_front_when_configured(bridge_url, recording_lms):
-    from xqueue_bridge.clients import LmsClient
+    from xqueue_bridge.runtime.clients import LmsClient
 
     header, body = submission_for(recording_lms.callback_url())
     with bridge_settings(HTTP_BASIC_AUTH=("edge", "s3cret")):

@@ -1,5 +1,5 @@
 """``python -m xqueue_bridge`` is the ``xqueue-bridge`` command."""
 
-from xqueue_bridge.cli import main
+from xqueue_bridge.runtime.cli import main
 
 main()

@@ -2,9 +2,9 @@
 
 from django.contrib import admin, messages
 
-from xqueue_bridge import replay
-from xqueue_bridge.delivery import redact
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.outbox import replay
+from xqueue_bridge.redaction import redact
 
 # Secrets are never shown: the keys themselves, and the LMS header and event data, which carry lms_key
 # (shown redacted instead).

@@ -10,14 +10,18 @@ class XQueueBridgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from xqueue_bridge import signals
+        from xqueue_bridge.outbox.runners import start_attempt
+
         checks.register(check_event_path_reaches_someone, checks.Tags.compatibility)
+        signals.delivery_enqueued.connect(start_attempt, dispatch_uid="xqueue_bridge.start_attempt")
 
 
 def check_event_path_reaches_someone(app_configs=None, **kwargs):
     """Warn at start-up when results of event-stage courses could reach nobody (they would stay pending)."""
-    from xqueue_bridge.paths.event import NO_RECEIVING_END, reaches_a_receiving_end
+    from xqueue_bridge.transports.event import NO_RECEIVING_END, receiving_ends
 
-    if reaches_a_receiving_end():
+    if receiving_ends():
         return []
     return [
         checks.Warning(

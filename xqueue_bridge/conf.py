@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of the Celery app that queues delivery tasks in DELIVERY_MODE "celery". None: the current
     # app (a project's own, when the bridge is installed in it); the standalone settings name the bridge's.
     "CELERY_APP": None,
-    # Retry policy of a failed delivery (see xqueue_bridge.retry.RetryPolicy).
+    # Retry policy of a failed delivery (see xqueue_bridge.outbox.retry.RetryPolicy).
     # By default a result is retried for 24 h (max_age); max_attempts (None: no limit) can cut that short.
     "DELIVERY_RETRY": {
         "max_attempts": None,
@@ -65,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_LEARNER_ON_FAILURE": True,
     # The renderer both receiving ends call (dotted path). The standalone one keeps learner problem state
     # in the bridge's database; inside an LMS the LMS's own sink renders and this only serves dry runs.
-    "RENDERER": "xqueue_bridge.render.StandaloneRenderer",
+    "RENDERER": "xqueue_bridge.sink.renderer.StandaloneRenderer",
     # Whether the bridge hosts the receiving ends itself: the xqueue_callback-compatible URL and a
     # receiver of EXTERNAL_GRADER_SCORE_SUBMITTED. Turn off beside a real LMS.
     "RECEIVING_ENDS": True,

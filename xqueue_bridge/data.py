@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import attr
 
+# The LMS's callback dispatches: a score, or MatlabInput's message that is never a score.
+SCORE_UPDATE = "score_update"
+UNGRADED_RESPONSE = "ungraded_response"
+DISPATCHES = (SCORE_UPDATE, UNGRADED_RESPONSE)
+# capa's correctness of an input whose answer waits for its grader.
+QUEUED = "incomplete"
+
 
 @attr.frozen
 class CallbackTarget:

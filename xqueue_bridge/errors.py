@@ -1,6 +1,7 @@
 """
-Named errors of xqueue-bridge. Each says what was wrong and what is expected, and carries the HTTP status
-the intake answers with (the XQueue envelope always carries ``return_code`` 1 and the message).
+Named errors of xqueue-bridge, under one root. Each says what was wrong and what is expected. The ones a
+request can cause (``RequestRefused``) carry the HTTP status the XQueue API answers with (its envelope
+always carries ``return_code`` 1 and the message).
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from typing import Any
 
 
 class XQueueBridgeError(Exception):
-    """Base class of the errors the XQueue API turns into ``{"return_code": 1, "content": message}``."""
-
-    http_status = 400
+    """The root of every error xqueue-bridge raises on purpose; ``message`` is for people."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
 
-class InvalidRequest(XQueueBridgeError):
+class RequestRefused(XQueueBridgeError):
+    """A request the XQueue API refuses: answered ``{"return_code": 1, "content": message}``."""
+
+    http_status = 400
+
+
+class InvalidRequest(RequestRefused):
     """A request is malformed: a field is missing, is not JSON, or has the wrong type."""
 
     http_status = 400
@@ -28,63 +33,59 @@ class CallbackNotAllowed(InvalidRequest):
     """The ``lms_callback_url`` is not a URL the bridge may call (scheme, origin or shape)."""
 
 
-class NotInGroup(XQueueBridgeError):
+class NotInGroup(RequestRefused):
     """An authenticated account that is not in the XQueue group."""
 
     http_status = 403
 
 
-class UnknownQueue(XQueueBridgeError):
+class UnknownQueue(RequestRefused):
     http_status = 404
 
 
-class UnknownSubmission(XQueueBridgeError):
+class UnknownSubmission(RequestRefused):
     http_status = 404
 
 
-class IncorrectKey(XQueueBridgeError):
+class IncorrectKey(RequestRefused):
     """A reply whose pullkey is wrong or stale (the submission was served again since)."""
 
     http_status = 409
 
 
-class AlreadyAnswered(XQueueBridgeError):
+class AlreadyAnswered(RequestRefused):
     """A second, different reply for a submission whose result was already accepted."""
 
     http_status = 409
 
 
-class Superseded(XQueueBridgeError):
+class Superseded(RequestRefused):
     """A reply for a submission the learner has since replaced with a newer one."""
 
     http_status = 409
 
 
-class PayloadTooLarge(XQueueBridgeError):
+class PayloadTooLarge(RequestRefused):
     http_status = 413
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(XQueueBridgeError):
     """A status change the submission or delivery status machine does not allow (a bug, not bad input)."""
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(XQueueBridgeError):
     """A setting has a value the bridge cannot use; the message names the setting and what it expects."""
 
 
-class UnknownProblem(LookupError):
+class UnknownProblem(XQueueBridgeError, LookupError):
     """
     A score update names a learner and problem the sink holds no state for (the LMS answers 404).
 
-    The standalone sink knows a problem once ``xqueue_bridge.sink.api.begin_attempt`` recorded it.
+    The standalone sink knows a problem once ``xqueue_bridge.sink.learners.begin_attempt`` recorded it.
     """
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
-
-class RenderFailed(Exception):
+class RenderFailed(XQueueBridgeError):
     """
     Applying a score update raised where the LMS's would (e.g. a non-numeric ``score``).
 
@@ -92,12 +93,20 @@ class RenderFailed(Exception):
     signal receiver. Nothing was applied; the delivery may be retried.
     """
 
-    def __init__(self, message: str):
+
+class UpdateRefused(XQueueBridgeError):
+    """
+    A callback the LMS's ``xqueue_callback`` view refuses before it looks anything up (``lms_status``: its
+    answer, 404 or 500); ``code`` names the rule for shadow observations.
+    """
+
+    def __init__(self, code: str, message: str, *, lms_status: int):
         super().__init__(message)
-        self.message = message
+        self.code = code
+        self.lms_status = lms_status
 
 
-class UnknownStage(ValueError):
+class UnknownStage(XQueueBridgeError, ValueError):
     """A stage name that is not one of the four stages (callback, shadow_callback, shadow_event, event)."""
 
 

@@ -1,5 +1,5 @@
 """
-The two course flags whose combination is a course's stage (see ``xqueue_bridge.stages``).
+The two course flags whose combination is a course's stage (see ``xqueue_bridge.stage.decide``).
 
 ======================  ====================  ================
 stage                   event_delivery        shadow_compare
@@ -10,7 +10,7 @@ stage                   event_delivery        shadow_compare
 ``event``               on                    off
 ======================  ====================  ================
 
-Change them per course or org with ``xqueue-bridge rollout`` (or ``xqueue_bridge.rollout``), which sets
+Change them per course or org with ``xqueue-bridge rollout`` (or ``xqueue_bridge.stage.rollout``), which sets
 both at once; each is a ``toggles.flags.CourseFlag``.
 
 Both flags hash courses into one bucket namespace, so their percentages nest: a course enters

@@ -1,15 +1,16 @@
 """
 The queue's durable records: a Submission per LMS submit, and a Delivery per result to hand to the LMS.
 
-Each model lists its allowed status moves in one place (``TRANSITIONS``). Moves made by one process at a
-time go through ``transition`` / ``check_transition``; the ones several processes race for (a pull, the
-retirement of an older submission, a delivery's lease and outcome) are conditional UPDATEs that name the
-status they move from, so only one of the racers wins, and they move only along those transitions.
+Each model lists its allowed status moves in one place (``TRANSITIONS``), and every status change goes
+through it: ``transition`` for a row one process holds, ``move`` for the moves several processes race for
+(a pull, the retirement of an older submission, a delivery's outcome), a conditional UPDATE that names the
+status it moves from, so only one of the racers wins.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from django.db import models
 from django.utils import timezone
@@ -26,9 +27,44 @@ class Stage(models.TextChoices):
     EVENT = "event", "event"
 
 
-class Path(models.TextChoices):
+class DeliveryPath(models.TextChoices):
     CALLBACK = "callback", "legacy HTTP callback"
     EVENT = "event", "EXTERNAL_GRADER_SCORE_SUBMITTED event"
+
+
+class StatusMachine(models.Model):
+    """A model whose ``status`` moves only along ``TRANSITIONS`` (checked here, in one place)."""
+
+    TRANSITIONS: dict[str, set[str]] = {}
+    STATUS_CHANGED_FIELD: str | None = None  # a timestamp field set on each move
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_move(cls, from_status: str, to_status: str) -> None:
+        if to_status not in cls.TRANSITIONS[from_status]:
+            raise InvalidTransition(f"{cls._meta.verbose_name}: {from_status} -> {to_status} is not allowed")
+
+    @classmethod
+    def move(cls, rows: models.QuerySet, from_statuses: str | Iterable[str], to_status: str, **changes) -> int:
+        """
+        Move the rows of ``rows`` that are in ``from_statuses`` to ``to_status`` in one conditional UPDATE
+        (setting ``changes`` too); returns how many moved. A row another process moved first is not touched.
+        """
+        sources = [from_statuses] if isinstance(from_statuses, str) else list(from_statuses)
+        for source in sources:
+            cls.check_move(source, to_status)
+        if cls.STATUS_CHANGED_FIELD:
+            changes.setdefault(cls.STATUS_CHANGED_FIELD, timezone.now())
+        return rows.filter(status__in=sources).update(status=to_status, **changes)
+
+    def transition(self, new_status: str) -> None:
+        """Move this row to ``new_status`` if the status machine allows it; the caller saves."""
+        self.check_move(self.status, new_status)
+        self.status = new_status
+        if self.STATUS_CHANGED_FIELD:
+            setattr(self, self.STATUS_CHANGED_FIELD, timezone.now())
 
 
 def callback_digest(lms_callback_url: str) -> str:
@@ -36,7 +72,7 @@ def callback_digest(lms_callback_url: str) -> str:
     return hashlib.sha256(lms_callback_url.encode("utf-8")).hexdigest()
 
 
-class Submission(models.Model):
+class Submission(StatusMachine):
     """One learner answer sent by the LMS, served to graders until a reply is accepted."""
 
     class Status(models.TextChoices):
@@ -54,6 +90,7 @@ class Submission(models.Model):
         Status.SUPERSEDED: set(),
     }
     LIVE = (Status.QUEUED, Status.PULLED)
+    STATUS_CHANGED_FIELD = "status_changed_at"
 
     queue_name = models.CharField(max_length=128)
     # The LMS's strings, verbatim: the header goes back in the callback, the body to the grader.
@@ -96,23 +133,16 @@ class Submission(models.Model):
     def __str__(self) -> str:  # secrets (lms_key, pullkey) are never part of the text
         return f"submission {self.pk} ({self.queue_name}, {self.course_id}, {self.status})"
 
-    def transition(self, new_status: str) -> None:
-        """Move to ``new_status`` if the status machine allows it; the caller saves."""
-        if new_status not in self.TRANSITIONS[self.Status(self.status)]:
-            raise InvalidTransition(f"submission {self.pk}: {self.status} -> {new_status} is not allowed")
-        self.status = new_status
-        self.status_changed_at = timezone.now()
-
     @property
     def authoritative_path(self) -> str:
-        return Path.EVENT if self.stage in (Stage.EVENT, Stage.SHADOW_EVENT) else Path.CALLBACK
+        return DeliveryPath.EVENT if self.stage in (Stage.EVENT, Stage.SHADOW_EVENT) else DeliveryPath.CALLBACK
 
     @property
     def shadowed(self) -> bool:
         return self.stage in (Stage.SHADOW_CALLBACK, Stage.SHADOW_EVENT)
 
 
-class Delivery(models.Model):
+class Delivery(StatusMachine):
     """
     A result to hand to the LMS over the submission's authoritative path: the durable outbox row.
 
@@ -139,7 +169,7 @@ class Delivery(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="deliveries")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.RESULT)
-    path = models.CharField(max_length=10, choices=Path.choices)
+    path = models.CharField(max_length=10, choices=DeliveryPath.choices)
     # The reply to deliver, verbatim (the grader's, or the failure notice).
     body = models.TextField()
     # Event path: ExternalGraderScoreData fields, computed once when the reply was accepted.
@@ -164,7 +194,3 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} of submission {self.submission_id} by {self.path} ({self.status})"
-
-    def check_transition(self, new_status: str) -> None:
-        if new_status not in self.TRANSITIONS[self.Status(self.status)]:
-            raise InvalidTransition(f"delivery {self.pk}: {self.status} -> {new_status} is not allowed")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from xqueue_bridge.api import delete_files
+from xqueue_bridge.intake.queue_api import delete_files
 from xqueue_bridge.models import Delivery, Submission
 
 

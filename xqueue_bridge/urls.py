@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from xqueue_bridge import views
+from xqueue_bridge.intake import views
 
 urlpatterns = [
     path("xqueue/login/", views.login_view, name="xqueue-login"),

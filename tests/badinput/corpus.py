@@ -12,7 +12,7 @@ import json
 
 import attr
 
-from xqueue_bridge.paths.event import max_points
+from xqueue_bridge.transports.event import max_points
 
 # Placeholders filled in by the test: {lms} (the LMS's root), {block} (a problem of its own per case), and in
 # replies {served} (the header as served), {good} (a good reply), {id} and {key} (the served id and pullkey).

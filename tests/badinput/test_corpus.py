@@ -13,8 +13,8 @@ import requests
 from tests.badinput.corpus import EVENT_REPLIES, POINTS_POSSIBLE, REPLIES, SUBMITS, Case
 from tests.conftest import GRADER_PASSWORD, GRADER_USER
 from tests.support.helpers import REPLY
-from xqueue_bridge.clients import GraderClient
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.runtime.clients import GraderClient
 
 GOOD = json.dumps(REPLY)
 

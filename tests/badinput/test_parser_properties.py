@@ -12,11 +12,11 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xqueue_bridge.callbacks import parse_callback_url
 from xqueue_bridge.errors import CallbackNotAllowed, XQueueBridgeError
-from xqueue_bridge.intake import parse_reply, parse_submit
+from xqueue_bridge.intake.callback_url import parse_callback_url
+from xqueue_bridge.intake.parsing import parse_reply, parse_submit
 from xqueue_bridge.keys import quote_slashes
-from xqueue_bridge.paths.event import max_points, points_earned
+from xqueue_bridge.transports.event import max_points, points_earned
 
 FAST = settings(max_examples=300, deadline=None)
 LMS = "http://127.0.0.1:8000"

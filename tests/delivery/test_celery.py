@@ -1,5 +1,5 @@
 """
-Celery mode with real parts: the Redis broker on loopback and ``celery -A xqueue_bridge.celery_app worker
+Celery mode with real parts: the Redis broker on loopback and ``celery -A xqueue_bridge.runtime.celery_app worker
 -B`` as a separate process on the test database. The web side queues a ``deliver`` task after commit;
 beat's ``drain`` picks up retries; both run the same outbox code as ``xqueue-bridge worker``.
 """
@@ -16,9 +16,9 @@ import redis
 from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings, run_loop, wait_for
 from tests.support.lms import Fault, FaultPlan, FaultyLms
 from tests.support.processes import BridgeProcess, free_port, serve
-from xqueue_bridge import delivery as outbox
-from xqueue_bridge.celery_app import app as celery_app
 from xqueue_bridge.models import Delivery
+from xqueue_bridge.outbox import runners
+from xqueue_bridge.runtime.celery_app import app as celery_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 RESULTS = 10
@@ -50,7 +50,8 @@ def celery_worker_process(celery_queue, transactional_db, tmp_path):
 
     def start(env: dict | None = None, beat: bool = True) -> BridgeProcess:
         process = BridgeProcess(
-            [sys.executable, "-m", "celery", "-A", "xqueue_bridge.celery_app", "worker", *(["-B"] if beat else []),
+            [sys.executable, "-m", "celery", "-A", "xqueue_bridge.runtime.celery_app", "worker",
+             *(["-B"] if beat else []),
              "--loglevel", "WARNING", "--concurrency", "2", "--queues", celery_queue,
              "--schedule", str(tmp_path / "beat-schedule"), "--hostname", f"{celery_queue}@%h"],
             log_path=tmp_path / "celery.log",
@@ -139,5 +140,5 @@ def test_a_broker_that_is_down_does_not_fail_an_accepted_reply_and_the_drainer_d
     assert Delivery.objects.get().status == "pending"
     assert any("on_commit" in record.getMessage() for record in caplog.records)
 
-    assert outbox.drain() == 1  # what beat's drain (or ``xqueue-bridge worker``) does next
+    assert runners.drain() == 1  # what beat's drain (or ``xqueue-bridge worker``) does next
     assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]

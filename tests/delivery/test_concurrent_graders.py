@@ -11,8 +11,8 @@ import threading
 
 from tests.conftest import GRADER_PASSWORD, GRADER_USER
 from tests.support.helpers import REPLY, bridge_settings, wait_for
-from xqueue_bridge.clients import GraderClient
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.runtime.clients import GraderClient
 
 SUBMISSIONS = 120
 GRADERS = 4

@@ -16,8 +16,8 @@ from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
 from tests.support.helpers import REPLY, wait_for
 from tests.support.lms import Fault
 from tests.support.processes import free_port, serve
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
 RESULTS = 30
 PROCESS_SETTINGS = {

@@ -23,10 +23,10 @@ from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings
 from tests.support.lms import Fault, FaultPlan
 from tests.support.processes import ROOT, database_url
 from xqueue_bridge import api
-from xqueue_bridge import delivery as outbox
-from xqueue_bridge.clients import make_body, make_header
-from xqueue_bridge.intake import parse_submit
+from xqueue_bridge.intake.parsing import parse_submit
 from xqueue_bridge.models import Delivery
+from xqueue_bridge.outbox import runners
+from xqueue_bridge.runtime.clients import make_body, make_header
 
 HTTP_500 = Fault("status", status=500)
 OTHER_COURSE = "course-v1:OtherX+Code202+2026"
@@ -146,7 +146,7 @@ def test_a_replayed_delivery_gets_a_fresh_budget_of_attempts_and_age(dead, lms_s
         chosen.refresh_from_db()
         assert (chosen.status, chosen.attempts) == ("pending", 1)  # failed once, and not given up for its age
         Delivery.objects.filter(pk=chosen.pk).update(next_attempt_at=timezone.now())
-        outbox.drain()
+        runners.drain()
     chosen.refresh_from_db()
     assert (chosen.status, chosen.attempts) == ("delivered", 2)
     assert chosen.created_at == two_days_ago  # still selectable by when the result came in

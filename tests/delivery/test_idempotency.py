@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 
 from tests.support.helpers import REPLY, bridge_settings
-from xqueue_bridge import api
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge.errors import AlreadyAnswered, IncorrectKey, UnknownSubmission
+from xqueue_bridge.intake import queue_api
 from xqueue_bridge.models import Delivery
+from xqueue_bridge.outbox import runners
 
 
 def test_a_repeated_reply_on_the_event_path_is_a_success_that_sends_no_second_event(queue, receiver, set_stage):
@@ -42,7 +42,7 @@ def test_a_repeated_reply_while_the_lms_is_down_still_makes_one_delivery(queue, 
         assert queue.reply(served, REPLY).duplicate
     lms_server.start()
     Delivery.objects.update(next_attempt_at=Delivery.objects.get().created_at)  # its retry is due now
-    assert outbox.drain() == 1
+    assert runners.drain() == 1
     assert Delivery.objects.count() == 1
     assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]
 
@@ -113,7 +113,7 @@ def test_pullkeys_are_random_and_compared_in_constant_time(queue, monkeypatch):
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(api.hmac, "compare_digest", spy)
+    monkeypatch.setattr(queue_api.hmac, "compare_digest", spy)
     served = queue.pull()
     with pytest.raises(IncorrectKey):
         queue.reply(served, REPLY, key="f" * 32)

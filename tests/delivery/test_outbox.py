@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings
 from tests.support.lms import Fault, FaultPlan
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge import signals
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.outbox import attempts, runners
 
 HTTP_500 = Fault("status", status=500)
 
@@ -26,7 +26,7 @@ HTTP_500 = Fault("status", status=500)
 def drain_until_settled(max_passes: int = 400) -> int:
     """Run the worker's drain pass until nothing is pending (bounded); returns the passes it took."""
     for passes in range(1, max_passes + 1):
-        outbox.drain()
+        runners.drain()
         pending = Delivery.objects.filter(status=Delivery.Status.PENDING).order_by("next_attempt_at").first()
         if pending is None:
             return passes
@@ -83,14 +83,14 @@ def test_in_worker_mode_nothing_is_sent_until_a_drainer_runs(queue, lms_server):
         submission = queue.grade(1)[0]
         assert lms_server.calls == []
         assert Delivery.objects.get().status == "pending"
-        assert outbox.drain() == 1
+        assert runners.drain() == 1
     assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]
 
 
 def test_thread_mode_delivers_from_the_pool_after_commit(queue, lms_server):
     with bridge_settings(DELIVERY_MODE="thread"):
         submissions = queue.grade(5)
-        outbox.wait_for_threads()
+        runners.wait_for_threads()
     assert lms_server.applied_keys() == {s.lms_key for s in submissions}
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
 
@@ -119,16 +119,16 @@ def test_each_failure_puts_the_next_attempt_off_by_the_policy_s_doubling_backoff
         delivery = Delivery.objects.get()
         assert delivery.attempts == 1
         assert before + timedelta(seconds=30) <= delivery.next_attempt_at <= after + timedelta(seconds=30)
-        assert outbox.due_ids(10) == [] and outbox.drain() == 0  # not due before its backoff has passed
-        for attempts, wait in ((2, 60), (3, 100)):  # doubled, then capped at backoff_max
+        assert attempts.due_ids(10) == [] and runners.drain() == 0  # not due before its backoff has passed
+        for count, wait in ((2, 60), (3, 100)):  # doubled, then capped at backoff_max
             Delivery.objects.update(next_attempt_at=timezone.now())
             before = timezone.now()
-            assert outbox.drain() == 1
+            assert runners.drain() == 1
             after = timezone.now()
             delivery.refresh_from_db()
-            assert (delivery.status, delivery.attempts) == ("pending", attempts)
+            assert (delivery.status, delivery.attempts) == ("pending", count)
             assert before + timedelta(seconds=wait) <= delivery.next_attempt_at <= after + timedelta(seconds=wait)
-            assert outbox.due_ids(10) == []
+            assert attempts.due_ids(10) == []
     assert len(lms_server.calls) == 3
 
 
@@ -136,8 +136,8 @@ def test_an_undue_delivery_is_left_alone_by_the_drainer(queue, lms_server):
     with bridge_settings(DELIVERY_MODE="worker"):
         queue.grade(1)
     Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(hours=1))
-    assert outbox.due_ids(10) == []
-    assert outbox.drain() == 0
+    assert attempts.due_ids(10) == []
+    assert runners.drain() == 0
     assert lms_server.calls == [] and Delivery.objects.get().attempts == 0
 
 
@@ -176,7 +176,7 @@ def test_a_delivery_older_than_max_age_is_given_up_at_its_next_failure(queue, lm
         queue.grade(1)
         two_minutes_ago = timezone.now() - timedelta(minutes=2)
         Delivery.objects.update(created_at=two_minutes_ago, budget_started_at=two_minutes_ago)
-        outbox.drain()
+        runners.drain()
     dead = Delivery.objects.get()
     assert (dead.status, dead.attempts) == ("dead", 1)
 
@@ -194,7 +194,7 @@ def test_a_callback_url_no_longer_allowed_is_dead_at_once_without_a_request(queu
     with bridge_settings(DELIVERY_MODE="worker"):
         queue.grade(1)
     with bridge_settings(ALLOWED_CALLBACK_ORIGINS=["http://127.0.0.2:*"], NOTIFY_LEARNER_ON_FAILURE=False):
-        outbox.drain()
+        runners.drain()
     dead = Delivery.objects.get()
     assert dead.status == "dead" and dead.attempts == 1
     assert "not an allowed LMS origin" in dead.last_error
@@ -242,9 +242,9 @@ def test_a_lease_held_by_a_live_attempt_keeps_other_drainers_away(queue, lms_ser
     with bridge_settings(DELIVERY_MODE="worker"):
         queue.grade(1)
     delivery = Delivery.objects.get()
-    assert outbox._claim(delivery.pk) is not None  # a process claims it...
-    assert outbox.drain() == 0  # ...and while its lease lasts, nobody else sends it
-    assert outbox.attempt(delivery.pk) is None
+    assert attempts._claim(delivery.pk) is not None  # a process claims it...
+    assert runners.drain() == 0  # ...and while its lease lasts, nobody else sends it
+    assert attempts.attempt(delivery.pk) is None
     assert lms_server.calls == []
 
 
@@ -252,10 +252,10 @@ def test_a_delivery_claimed_by_a_process_that_died_is_claimed_again_after_the_le
     with bridge_settings(DELIVERY_MODE="worker"):
         submission = queue.grade(1)[0]
     delivery = Delivery.objects.get()
-    dead_token = outbox._claim(delivery.pk)  # claimed, then the process died before sending
+    dead_token = attempts._claim(delivery.pk)  # claimed, then the process died before sending
     Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))  # its lease runs out
 
-    assert outbox.drain() == 1
+    assert runners.drain() == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]
@@ -263,7 +263,7 @@ def test_a_delivery_claimed_by_a_process_that_died_is_claimed_again_after_the_le
     # The process that lost its lease cannot overwrite the outcome.
     from xqueue_bridge.data import DeliveryResult
 
-    outbox._record(delivery, dead_token, DeliveryResult(ok=False, duration=0.1, error="late"))
+    attempts._record(delivery, dead_token, DeliveryResult(ok=False, duration=0.1, error="late"))
     delivery.refresh_from_db()
     assert (delivery.status, delivery.last_error) == ("delivered", "")
 
@@ -274,8 +274,8 @@ def test_a_send_that_crashes_releases_its_lease_and_is_retried(queue, lms_server
 
     with bridge_settings(DELIVERY_MODE="worker", DELIVERY_RETRY=FAST_RETRY):
         submission = queue.grade(1)[0]
-        monkeypatch.setattr(outbox, "send", crash)
-        outbox.drain()
+        monkeypatch.setattr(attempts, "transmit", crash)
+        runners.drain()
         failed = Delivery.objects.get()
         assert (failed.status, failed.lease_token) == ("pending", "")
         assert failed.last_error == "OSError: a bug in a transport"
@@ -291,7 +291,7 @@ def test_concurrent_drainers_deliver_each_result_exactly_once(queue, lms_server)
 
     def drainer():
         try:
-            while outbox.drain(limit=10):
+            while runners.drain(limit=10):
                 pass
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -303,7 +303,7 @@ def test_concurrent_drainers_deliver_each_result_exactly_once(queue, lms_server)
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    outbox.drain()  # whatever a drainer skipped because another held it
+    runners.drain()  # whatever a drainer skipped because another held it
 
     assert errors == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}

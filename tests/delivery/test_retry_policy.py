@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.helpers import bridge_settings
-from xqueue_bridge.retry import RetryPolicy
+from xqueue_bridge.outbox.retry import RetryPolicy
 
 POLICIES = st.builds(
     RetryPolicy,

@@ -27,8 +27,8 @@ from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
 from tests.support.helpers import REPLY, wait_for
 from tests.support.lms import Fault, FaultPlan, FaultyLms
 from tests.support.processes import free_port, serve
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
 # Results per run in `make test`: about two minutes on SQLite, the embedded default, and forty seconds on
 # each server database, on the two-core CI machine (about 26 results/s on each).

@@ -12,14 +12,14 @@ import pytest
 
 from tests.sink.factories import KEY, callback_update, reply
 from xqueue_bridge.data import ProblemSnapshot
-from xqueue_bridge.render import INVALID_REPLY_MSG, CapaRenderer, parse_score_msg
+from xqueue_bridge.render.capa import INVALID_REPLY_MSG, CapaRenderer, parse_score_msg
 
 QUEUED = ProblemSnapshot(max_score=1, queuekey=KEY, correctness="incomplete", npoints=None, msg="")
 renderer = CapaRenderer()
 
 
 def evaluate(body: str, before: ProblemSnapshot = QUEUED, queuekey: str = KEY):
-    return renderer.evaluate(before, callback_update(body, queuekey=queuekey))
+    return renderer.evaluate(callback_update(body, queuekey=queuekey), before)
 
 
 def test_valid_reply_is_applied_and_consumes_the_queue_key():
@@ -264,7 +264,7 @@ def test_reply_whose_key_is_not_the_stored_one_changes_nothing(before):
 
 def test_redelivered_reply_is_a_no_op_because_the_key_was_consumed():
     first = evaluate(reply(score=0.5))
-    second = renderer.evaluate(first.after, callback_update(reply(score=1)))
+    second = renderer.evaluate(callback_update(reply(score=1)), first.after)
 
     assert first.applied and not second.applied
     assert second.after == first.after
@@ -286,13 +286,13 @@ def test_max_score_is_kept_from_the_stored_state():
 
 def test_evaluate_is_for_score_updates_only():
     with pytest.raises(ValueError, match="score_update"):
-        renderer.evaluate(QUEUED, callback_update(reply(), dispatch="ungraded_response"))
+        renderer.evaluate(callback_update(reply(), dispatch="ungraded_response"), QUEUED)
 
 
 def test_dry_run_is_evaluate():
     update = callback_update(reply(score=0.25))
 
-    assert renderer.dry_run(update, QUEUED) == renderer.evaluate(QUEUED, update)
+    assert renderer.dry_run(update, QUEUED) == renderer.evaluate(update, QUEUED)
 
 
 def test_parse_score_msg_says_why_a_reply_is_invalid():
@@ -307,7 +307,7 @@ def test_parse_score_msg_says_why_a_reply_is_invalid():
     [('{"msg": "<p>plot</p>"}', "<p>plot</p>"), ('{"msg": {"x": [1, 2]}}', '{"x": [1, 2]}')],
 )
 def test_ungraded_response_keeps_the_message_and_never_the_score(body, recorded):
-    outcome, message = renderer.evaluate_ungraded(QUEUED, callback_update(body, dispatch="ungraded_response"))
+    outcome, message = renderer.evaluate_ungraded(callback_update(body, dispatch="ungraded_response"), QUEUED)
 
     assert message == recorded
     assert outcome.after == QUEUED and not outcome.applied and outcome.error is None
@@ -316,7 +316,7 @@ def test_ungraded_response_keeps_the_message_and_never_the_score(body, recorded)
 @pytest.mark.parametrize("body", ['{"msg": "plot"}', "not json", '{"plot": 1}'])
 def test_ungraded_response_under_another_key_is_ignored_unread(body):
     outcome, message = renderer.evaluate_ungraded(
-        QUEUED, callback_update(body, queuekey="other", dispatch="ungraded_response")
+        callback_update(body, queuekey="other", dispatch="ungraded_response"), QUEUED
     )
 
     assert message is None and outcome.after == QUEUED
@@ -325,7 +325,7 @@ def test_ungraded_response_under_another_key_is_ignored_unread(body):
 
 @pytest.mark.parametrize("body", ["not json", "[1]", '{"plot": 1}', '"text"'])
 def test_ungraded_response_without_a_json_msg_fails_like_the_lms(body):
-    outcome, message = renderer.evaluate_ungraded(QUEUED, callback_update(body, dispatch="ungraded_response"))
+    outcome, message = renderer.evaluate_ungraded(callback_update(body, dispatch="ungraded_response"), QUEUED)
 
     assert message is None
     assert outcome.error is not None and not outcome.valid_reply

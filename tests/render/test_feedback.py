@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from xqueue_bridge.data import ProblemSnapshot
-from xqueue_bridge.render import feedback_html
+from xqueue_bridge.render.feedback import feedback_html
 
 HOSTILE = '<p onclick="steal()">Done</p><script>steal()</script>'
 

@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from xqueue_bridge.sanitize import sanitize_feedback
+from xqueue_bridge.render.sanitize import sanitize_feedback
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,10 @@ from django.test import override_settings
 from tests.sink import factories
 from tests.sink.factories import ANON, KEY, USAGE, USER, callback_update, event_update, queue, reply
 from xqueue_bridge.errors import ConfigurationError, UnknownProblem
-from xqueue_bridge.render import (
-    INVALID_REPLY_MSG,
-    CapaRenderer,
-    StandaloneRenderer,
-    get_applying_renderer,
-    get_renderer,
-)
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.render.capa import INVALID_REPLY_MSG, CapaRenderer, get_renderer
+from xqueue_bridge.sink import learners
 from xqueue_bridge.sink.models import LearnerUpdate, ProblemState
+from xqueue_bridge.sink.renderer import StandaloneRenderer, get_applying_renderer
 
 renderer = StandaloneRenderer()
 
@@ -58,7 +53,7 @@ def test_event_update_finds_the_learner_by_anonymous_id():
     outcome = renderer.apply(event_update(reply(correct=False, score=0, msg="<p>no</p>")))
 
     assert outcome.applied
-    state = sink.problem_state(USAGE, anonymous_student_id=ANON)
+    state = learners.problem_state(USAGE, anonymous_student_id=ANON)
     assert (state.correctness, state.npoints) == ("incorrect", 0.0)
     assert [u.via for u in factories.updates()] == ["event"]
 
@@ -249,14 +244,14 @@ def test_lost_race_past_the_lock_becomes_a_no_op(monkeypatch):
     queue()
     stale = factories.state()  # read before the first delivery consumed the key
     renderer.apply(callback_update(reply(score=1, msg="<p>first</p>")))
-    real_locate = sink.locate_problem
+    real_locate = learners.locate_problem
     calls = []
 
     def locate_stale_once(update, *, lock=False):
         calls.append(lock)
         return stale if len(calls) == 1 else real_locate(update, lock=lock)
 
-    monkeypatch.setattr(sink, "locate_problem", locate_stale_once)
+    monkeypatch.setattr(learners, "locate_problem", locate_stale_once)
     outcome = renderer.apply(event_update(reply(score=0, msg="<p>second</p>")))
 
     assert calls == [True, True]
@@ -316,7 +311,7 @@ def test_get_renderer_returns_the_configured_renderer_once():
     assert get_renderer() is get_renderer()
 
 
-@override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.CapaRenderer"})
+@override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.capa.CapaRenderer"})
 def test_get_renderer_follows_the_setting():
     renderer = get_renderer()
 
@@ -327,7 +322,7 @@ def test_get_renderer_follows_the_setting():
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("xqueue_bridge.render.NoSuchRenderer", "cannot be imported"),
+        ("xqueue_bridge.render.capa.NoSuchRenderer", "cannot be imported"),
         ("xqueue_bridge.data.ScoreUpdate", "subclass"),
     ],
 )
@@ -346,7 +341,7 @@ def test_state_user_id_is_the_numeric_lms_id_as_text():
     assert factories.state().user_id == USER
 
 
-@override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.CapaRenderer"})
+@override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.capa.CapaRenderer"})
 def test_receiving_ends_need_a_renderer_that_can_apply():
     with pytest.raises(ConfigurationError, match="RECEIVING_ENDS"):
         get_applying_renderer()

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from tests.conftest import GRADER_PASSWORD, GRADER_USER
 from tests.support.helpers import REPLY
-from xqueue_bridge.clients import GraderClient
+from xqueue_bridge.runtime.clients import GraderClient
 
 
 def test_an_account_outside_the_xqueue_group_cannot_log_in_and_learns_nothing_of_its_password(bridge_url, caplog):

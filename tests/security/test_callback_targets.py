@@ -17,10 +17,10 @@ from urllib3.util import parse_url
 
 from tests.support.helpers import REPLY, bridge_settings, run_loop, wait_for
 from tests.support.lms import Fault, FaultyLms
-from xqueue_bridge.callbacks import parse_callback_url
-from xqueue_bridge.clients import make_body, make_header
 from xqueue_bridge.errors import CallbackNotAllowed
+from xqueue_bridge.intake.callback_url import parse_callback_url
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.runtime.clients import make_body, make_header
 
 PATH = (
     "/courses/course-v1:BridgeX+Code101+2026/xqueue/7/block-v1:BridgeX+Code101+2026+type@problem+block@p1/score_update"
@@ -161,7 +161,7 @@ def test_the_url_property_is_checked_on_accepted_urls_too():
 def test_graders_never_see_the_lms_key_or_the_callback_url(queue, lms_server):
     submission = queue.submit()
     served = queue.pull()
-    from xqueue_bridge.api import grader_payload
+    from xqueue_bridge.intake.queue_api import grader_payload
 
     payload = json.dumps(grader_payload(served, lambda path: path))
     assert submission.lms_key not in payload and "xqueue/" not in payload and str(lms_server.port) not in payload

@@ -10,8 +10,8 @@ import requests
 
 from tests.conftest import GRADER_PASSWORD, GRADER_USER
 from tests.support.helpers import REPLY, bridge_settings
-from xqueue_bridge.clients import GraderClient, make_body, make_header
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.runtime.clients import GraderClient, make_body, make_header
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ from django.core.management import call_command
 
 from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings, wait_for
 from tests.support.lms import Fault, FaultPlan
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge import signals
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Delivery, Submission
+from xqueue_bridge.outbox import runners
+from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
 LMS_PASSWORD = "lms-pw-7Qx2-not-for-logs"
 GRADER_PASSWORD = "grader-pw-9Kd4-not-for-logs"
@@ -99,7 +99,7 @@ def test_no_secret_leaks_anywhere_across_the_whole_loop_and_its_failures(
         assert failed.status_code == 500 and failed.json()["return_code"] == 1
 
         settled = wait_for(lambda: not Delivery.objects.filter(status="pending").exists())
-        assert settled and outbox.wait_for_threads()
+        assert settled and runners.wait_for_threads()
 
     kinds = sorted(Delivery.objects.values_list("kind", "path", "status"))
     assert ("result", "callback", "dead") in kinds and ("result", "event", "dead") in kinds
@@ -119,7 +119,7 @@ def test_no_secret_leaks_anywhere_across_the_whole_loop_and_its_failures(
     call_command("replay", "--queue", "test-pull", "--dry-run", stdout=out)
     with bridge_settings(DELIVERY_MODE="thread"):
         call_command("replay", "--queue", "test-pull", stdout=out)
-    outbox.wait_for_threads()
+    runners.wait_for_threads()
     stored += stored_texts()
 
     secrets = [CALLBACK_KEY, EVENT_KEY, ROLLBACK_KEY, LMS_PASSWORD, GRADER_PASSWORD, WRONG_PASSWORD, *pullkeys]

@@ -12,16 +12,16 @@ import pytest
 
 from tests.conftest import COURSE, set_stage, submission_for
 from tests.shadow.conftest import bridge_settings, only_comparison, reply
-from xqueue_bridge.render import INVALID_REPLY_MSG
+from xqueue_bridge.render.capa import INVALID_REPLY_MSG
 from xqueue_bridge.shadow.models import Comparison
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.sink import learners
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def state_of(grading):
     submission = grading.submission
-    return sink.problem_state(submission.usage_key, course_id=submission.course_id, user_id=submission.user_id)
+    return learners.problem_state(submission.usage_key, course_id=submission.course_id, user_id=submission.user_id)
 
 
 # --- score units and rounding ------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from tests.conftest import COURSE, set_stage
 from tests.shadow.conftest import bridge_settings, make_submission, reply
-from xqueue_bridge import rollout
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.shadow import guardrail
 from xqueue_bridge.shadow.models import GuardrailMove
+from xqueue_bridge.stage import rollout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,14 +21,14 @@ from tests.shadow.conftest import bridge_settings, make_comparison, make_submiss
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.shadow import experiment, observe
 from xqueue_bridge.shadow.models import Comparison
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.sink import learners
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def learner_state(grading):
     submission = grading.submission
-    return sink.problem_state(submission.usage_key, course_id=submission.course_id, user_id=submission.user_id)
+    return learners.problem_state(submission.usage_key, course_id=submission.course_id, user_id=submission.user_id)
 
 
 def test_failing_candidate_is_recorded_as_errored_and_the_learner_still_gets_the_result(grade, monkeypatch):

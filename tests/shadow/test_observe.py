@@ -8,11 +8,13 @@ import attr
 import pytest
 
 from tests.shadow.conftest import bridge_settings, make_submission, reply
-from xqueue_bridge.paths import callback as callback_path
-from xqueue_bridge.paths import event as event_path
-from xqueue_bridge.render import feedback_html
+from xqueue_bridge.models import DeliveryPath
+from xqueue_bridge.render import updates
+from xqueue_bridge.render.feedback import feedback_html
 from xqueue_bridge.shadow import observe
 from xqueue_bridge.shadow.compare import compare, reply_facts
+from xqueue_bridge.transports import callback as callback_path
+from xqueue_bridge.transports import event as event_path
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +96,8 @@ def test_callback_request_not_well_formed_for_its_url_fails_its_transport_check(
 
 
 @pytest.mark.parametrize(("header", "error"), [
-    ("not json", observe.HEADER_NOT_JSON),
-    (json.dumps({"queue_name": "test-pull"}), observe.NO_LMS_KEY),
+    ("not json", updates.HEADER_NOT_JSON),
+    (json.dumps({"queue_name": "test-pull"}), updates.NO_LMS_KEY),
 ])
 def test_lms_view_rules_on_the_header(header, error):
     submission = make_submission(xqueue_header=header)
@@ -122,7 +124,7 @@ def test_duplicate_starts_from_the_consumed_state():
     consumed = observe.consumed_snapshot(submission, body)
     assert (consumed.queuekey, consumed.npoints, consumed.correctness) == (None, 1.0, "correct")
 
-    callback = observe.observe(observe.Path.CALLBACK, submission, body, consumed, duplicate=True)
-    event = observe.observe(observe.Path.EVENT, submission, body, consumed, duplicate=True)
+    callback = observe.observe(DeliveryPath.CALLBACK, submission, body, consumed, duplicate=True)
+    event = observe.observe(DeliveryPath.EVENT, submission, body, consumed, duplicate=True)
     assert (callback.error, callback.key_consumed, callback.points_earned) == (None, False, 1.0)
     assert (event.error, event.key_consumed, event.points_earned) == (observe.DUPLICATE_REPLY, False, 1)

@@ -6,7 +6,7 @@ import json
 
 from xqueue_bridge.data import ScoreUpdate
 from xqueue_bridge.keys import quote_slashes
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.sink import learners
 
 COURSE = "course-v1:Org+Course+Run"
 USAGE = "block-v1:Org+Course+Run+type@problem+block@p1"
@@ -19,7 +19,7 @@ def queue(*, queuekey: str = KEY, max_score: int = 1, **overrides):
     """The learner submitted: the problem waits for a result under ``queuekey``."""
     fields = {"course_id": COURSE, "usage_key": USAGE, "user_id": USER, "anonymous_student_id": ANON}
     fields.update(overrides)
-    return sink.begin_attempt(queuekey=queuekey, max_score=max_score, **fields)
+    return learners.begin_attempt(queuekey=queuekey, max_score=max_score, **fields)
 
 
 def reply(correct=True, score=1, msg="<p>All tests passed</p>") -> str:
@@ -46,8 +46,8 @@ def callback_path(
 
 
 def state():
-    return sink.problem_state(USAGE, user_id=USER)
+    return learners.problem_state(USAGE, user_id=USER)
 
 
 def updates():
-    return sink.learner_updates(USAGE, user_id=USER)
+    return learners.learner_updates(USAGE, user_id=USER)

@@ -7,14 +7,14 @@ import pytest
 from tests.sink import factories
 from tests.sink.factories import ANON, COURSE, KEY, USAGE, USER, callback_update, queue, reply
 from xqueue_bridge.errors import UnknownProblem
-from xqueue_bridge.render import StandaloneRenderer
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.sink import learners
+from xqueue_bridge.sink.renderer import StandaloneRenderer
 
 pytestmark = pytest.mark.django_db
 
 
 def test_begin_attempt_records_a_queued_input():
-    state = sink.begin_attempt(COURSE, USAGE, 7, ANON, KEY, max_score=3)
+    state = learners.begin_attempt(COURSE, USAGE, 7, ANON, KEY, max_score=3)
 
     assert (state.user_id, state.anonymous_student_id, state.max_score) == (USER, ANON, 3)
     assert (state.queuekey, state.correctness, state.npoints, state.msg) == (KEY, "incomplete", None, "")
@@ -58,8 +58,8 @@ def test_begin_attempt_refuses_bad_input(kwargs, message):
 def test_problem_state_by_either_identity():
     queue()
 
-    assert sink.problem_state(USAGE, user_id=USER) == sink.problem_state(USAGE, anonymous_student_id=ANON)
-    assert sink.problem_state(USAGE, course_id=COURSE, user_id=int(USER)).user_id == USER
+    assert learners.problem_state(USAGE, user_id=USER) == learners.problem_state(USAGE, anonymous_student_id=ANON)
+    assert learners.problem_state(USAGE, course_id=COURSE, user_id=int(USER)).user_id == USER
 
 
 @pytest.mark.parametrize(
@@ -67,12 +67,12 @@ def test_problem_state_by_either_identity():
 )
 def test_problem_state_needs_exactly_one_identity(kwargs):
     with pytest.raises(ValueError, match="exactly one"):
-        sink.problem_state(USAGE, **kwargs)
+        learners.problem_state(USAGE, **kwargs)
 
 
 def test_problem_state_of_an_unknown_problem_says_what_to_do():
     with pytest.raises(UnknownProblem, match="begin_attempt"):
-        sink.problem_state(USAGE, user_id=USER)
+        learners.problem_state(USAGE, user_id=USER)
 
 
 def test_learner_updates_are_oldest_first_and_empty_for_unknown_problems():
@@ -82,20 +82,20 @@ def test_learner_updates_are_oldest_first_and_empty_for_unknown_problems():
     queue(queuekey="key-2")
     renderer.apply(callback_update(reply(score=1), queuekey="key-2"))
 
-    assert [(u.valid_reply, u.applied) for u in sink.learner_updates(USAGE, anonymous_student_id=ANON)] == [
+    assert [(u.valid_reply, u.applied) for u in learners.learner_updates(USAGE, anonymous_student_id=ANON)] == [
         (False, False),
         (True, True),
     ]
-    assert sink.learner_updates(USAGE, user_id="999") == []
+    assert learners.learner_updates(USAGE, user_id="999") == []
 
 
 def test_two_learners_keep_separate_state():
     queue()
-    sink.begin_attempt(COURSE, USAGE, "8", "anon-8", "key-8")
+    learners.begin_attempt(COURSE, USAGE, "8", "anon-8", "key-8")
 
     StandaloneRenderer().apply(callback_update(reply(score=1), user_id="8", queuekey="key-8"))
 
-    assert sink.problem_state(USAGE, user_id="8").npoints == 1.0
+    assert learners.problem_state(USAGE, user_id="8").npoints == 1.0
     assert factories.state().queuekey == KEY
 
 

@@ -9,8 +9,8 @@ from django.test import Client, override_settings
 
 from tests.sink import factories
 from tests.sink.factories import KEY, USAGE, USER, callback_path, queue, reply
-from xqueue_bridge.render import INVALID_REPLY_MSG
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.render.capa import INVALID_REPLY_MSG
+from xqueue_bridge.sink import learners
 
 pytestmark = pytest.mark.django_db
 
@@ -167,14 +167,14 @@ def test_receiving_ends_off_is_404_and_changes_nothing(client):
 def test_old_style_course_and_usage_key_with_slashes(client):
     course_id = "Org/Course/Run"
     usage_key = "i4x://Org/Course/problem/p;1"
-    sink.begin_attempt(course_id, usage_key, USER, "anon-old", KEY)
+    learners.begin_attempt(course_id, usage_key, USER, "anon-old", KEY)
     path = callback_path(course_id=course_id, usage_key=usage_key)
     assert "/xqueue/7/i4x:;_;_Org;_Course;_problem;_p;;1/score_update" in path
 
     response = post(client, reply(score=1), path=path)
 
     assert response.status_code == 200
-    assert sink.problem_state(usage_key, user_id=USER).npoints == 1.0
+    assert learners.problem_state(usage_key, user_id=USER).npoints == 1.0
 
 
 def test_percent_encoded_path_reaches_the_same_problem(client):
@@ -192,14 +192,14 @@ def test_percent_encoded_path_reaches_the_same_problem(client):
 
 def test_usage_key_with_unquoted_slashes_reaches_the_view_as_in_the_lms(client):
     usage_key = "i4x://Org/Course/problem/p2"
-    sink.begin_attempt("Org/Course/Run", usage_key, USER, "anon-old", KEY)
+    learners.begin_attempt("Org/Course/Run", usage_key, USER, "anon-old", KEY)
 
     response = post(
         client, reply(score=1), path=f"/courses/Org/Course/Run/xqueue/{USER}/{usage_key}/score_update"
     )
 
     assert response.status_code == 200
-    assert sink.problem_state(usage_key, user_id=USER).npoints == 1.0
+    assert learners.problem_state(usage_key, user_id=USER).npoints == 1.0
 
 
 def test_ungraded_response_records_the_message_without_scoring(client):

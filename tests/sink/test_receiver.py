@@ -13,7 +13,7 @@ from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 from tests.sink import factories
 from tests.sink.factories import ANON, COURSE, KEY, USAGE, queue, reply
 from xqueue_bridge.errors import RenderFailed, UnknownProblem
-from xqueue_bridge.render import INVALID_REPLY_MSG
+from xqueue_bridge.render.capa import INVALID_REPLY_MSG
 from xqueue_bridge.sink.receivers import handle_external_grader_score
 
 pytestmark = pytest.mark.django_db

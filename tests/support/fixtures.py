@@ -15,9 +15,10 @@ from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 from tests.conftest import LMS_PASSWORD, LMS_USER
 from tests.support.helpers import FAST_RETRY, Queue, ScoreReceiver, bridge_settings
 from tests.support.lms import FaultyLms
-from xqueue_bridge import api
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge.data import StageDecision
+from xqueue_bridge.intake import queue_api
+from xqueue_bridge.outbox import runners
+from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +39,7 @@ def set_stage(monkeypatch):
     """Fix the stage every course is in from now on (what the rollout flags decide in production)."""
 
     def set_(stage: str) -> None:
-        monkeypatch.setattr(api, "decide_stage", lambda course_key: StageDecision(stage, f"test: {stage}"))
+        monkeypatch.setattr(queue_api, "decide_stage", lambda course_key: StageDecision(stage, f"test: {stage}"))
 
     return set_
 
@@ -47,7 +48,9 @@ def set_stage(monkeypatch):
 def receiver():
     recorder = ScoreReceiver()
     EXTERNAL_GRADER_SCORE_SUBMITTED.connect(recorder, dispatch_uid="tests-score-receiver", weak=False)
+    register_receiving_end("tests score receiver", lambda: True)
     yield recorder
+    unregister_receiving_end("tests score receiver")
     EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-score-receiver")
 
 
@@ -60,12 +63,12 @@ def queue(lms_server, transactional_db):
 def drainer(transactional_db):
     """The drainer thread ``serve`` runs in each worker process, polling often."""
     stop = threading.Event()
-    thread = threading.Thread(target=outbox.run_worker, kwargs={"poll_interval": 0.02, "stop": stop}, daemon=True)
+    thread = threading.Thread(target=runners.run_worker, kwargs={"poll_interval": 0.02, "stop": stop}, daemon=True)
     thread.start()
     yield
     stop.set()
     thread.join(timeout=30)
-    outbox.wait_for_threads()
+    runners.wait_for_threads()
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def serving(bridge_url, drainer):
     with bridge_settings(DELIVERY_MODE="thread", DELIVERY_RETRY={**FAST_RETRY, "max_attempts": 1000},
                          CALLBACK_CONNECT_TIMEOUT=0.5, CALLBACK_READ_TIMEOUT=0.3):
         yield bridge_url
-        outbox.wait_for_threads()
+        runners.wait_for_threads()
 
 
 @pytest.fixture

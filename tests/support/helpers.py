@@ -18,8 +18,8 @@ from django.test import override_settings
 from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
 from tests.support.lms import FaultyLms
 from xqueue_bridge import api
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
-from xqueue_bridge.intake import parse_reply, parse_submit
+from xqueue_bridge.intake.parsing import parse_reply, parse_submit
+from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
 REPLY = {"correct": True, "score": 1.0, "msg": "<p>All tests passed</p>"}
 _numbers = itertools.count(1)

@@ -10,8 +10,8 @@ puts those courses on the event path.
 import json
 import os
 
-from xqueue_bridge.settings.standalone import *  # noqa: F403
-from xqueue_bridge.settings.standalone import INSTALLED_APPS, XQUEUE_BRIDGE
+from xqueue_bridge.runtime.settings import *  # noqa: F403
+from xqueue_bridge.runtime.settings import INSTALLED_APPS, XQUEUE_BRIDGE
 
 # The tests' own stand-ins play the LMS (FaultyLms, the probe receiver): the standalone sink stays silent.
 XQUEUE_BRIDGE = {

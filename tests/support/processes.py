@@ -16,7 +16,7 @@ import requests
 from django.db import connection
 
 from tests.support.helpers import wait_for
-from xqueue_bridge.process import free_port  # noqa: F401  (the suites import it from here)
+from xqueue_bridge.runtime.process import free_port  # noqa: F401  (the suites import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,8 +28,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from toggles import cache
-    from xqueue_bridge import rollout
-    from xqueue_bridge.stages import decide_stage
+    from xqueue_bridge.stage import rollout
+    from xqueue_bridge.stage.decide import decide_stage
 
     now = [1000.0]
     cache.clock = lambda: now[0]

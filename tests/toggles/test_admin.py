@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from toggles.models import CourseOverride, OrgOverride, Percentage
-from xqueue_bridge import rollout
 from xqueue_bridge.flags import EVENT_DELIVERY
+from xqueue_bridge.stage import rollout
 
 COURSE = "course-v1:edX+Physics+2026"
 

@@ -19,10 +19,10 @@ from toggles.exceptions import (
     UnknownFlag,
 )
 from toggles.models import CourseOverride, OrgOverride, Percentage
-from xqueue_bridge import rollout
 from xqueue_bridge.errors import UnknownStage
 from xqueue_bridge.flags import EVENT_DELIVERY
-from xqueue_bridge.stages import decide_stage
+from xqueue_bridge.stage import rollout
+from xqueue_bridge.stage.decide import decide_stage
 
 COURSE = "course-v1:edX+Physics+2026"
 WHO = {"reason": "pilot", "changed_by": "ops-alice"}

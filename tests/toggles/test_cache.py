@@ -18,9 +18,9 @@ from waffle.testutils import override_flag
 
 from toggles import api
 from toggles.conf import DEFAULTS
-from xqueue_bridge import rollout
 from xqueue_bridge.flags import EVENT_DELIVERY
-from xqueue_bridge.stages import decide_stage
+from xqueue_bridge.stage import rollout
+from xqueue_bridge.stage.decide import decide_stage
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = "course-v1:edX+Physics+2026"

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from xqueue_bridge import rollout
+from xqueue_bridge.stage import rollout
 
 COURSE = "course-v1:edX+Physics+2026"
 

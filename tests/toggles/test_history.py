@@ -11,8 +11,8 @@ from django.utils import timezone
 from toggles import api
 from toggles.exceptions import AppendOnly
 from toggles.models import CourseOverride, OrgOverride, Percentage
-from xqueue_bridge import rollout
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
+from xqueue_bridge.stage import rollout
 
 COURSE = "course-v1:edX+Physics+2026"
 

@@ -12,8 +12,8 @@ from edx_toggles.toggles.state import ToggleStateReport
 from waffle.testutils import override_flag
 
 from toggles.report import CourseFlagStateReport
-from xqueue_bridge import rollout
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
+from xqueue_bridge.stage import rollout
 
 FLAGS_MODULE = Path(__file__).resolve().parents[2] / "xqueue_bridge" / "flags.py"
 TOGGLE_CONFIG = (

@@ -17,9 +17,9 @@ from django.dispatch import Signal
 from django.test import Client
 from waffle import get_waffle_flag_model
 
-from xqueue_bridge import rollout
 from xqueue_bridge.flags import EVENT_DELIVERY
-from xqueue_bridge.stages import decide_stage
+from xqueue_bridge.stage import rollout
+from xqueue_bridge.stage.decide import decide_stage
 
 COURSES = [
     "course-v1:edX+Physics+2026",  # course override

@@ -7,11 +7,11 @@ from waffle.testutils import override_flag
 
 from toggles import api
 from toggles.data import FlagDecision
-from xqueue_bridge import rollout
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
 from xqueue_bridge.models import Stage, Submission
-from xqueue_bridge.stages import combined_reason, decide_stage, stage_decision
+from xqueue_bridge.stage import rollout
+from xqueue_bridge.stage.decide import combined_reason, decide_stage, stage_decision
 
 COURSE = "course-v1:edX+Physics+2026"
 

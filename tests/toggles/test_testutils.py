@@ -8,7 +8,7 @@ from toggles import api
 from toggles.data import FlagDecision
 from toggles.testutils import override_course_flag
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
-from xqueue_bridge.stages import decide_stage
+from xqueue_bridge.stage.decide import decide_stage
 
 COURSE = "course-v1:edX+Physics+2026"
 OTHER = "course-v1:MITx+6.00x+2026"

@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.urls import path
 
 from xqueue_bridge.flags import EVENT_DELIVERY
-from xqueue_bridge.stages import decide_stage
+from xqueue_bridge.stage.decide import decide_stage
 
 
 def decisions(request):

@@ -10,11 +10,12 @@ class ShadowConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from xqueue_bridge import delivery, signals
+        from xqueue_bridge import signals
+        from xqueue_bridge.outbox.runners import register_drainer
         from xqueue_bridge.shadow import experiment, receivers
 
         signals.reply_refused.connect(receivers.on_reply_refused, dispatch_uid="xqb_shadow_refused")
         signals.reply_duplicated.connect(receivers.on_reply_duplicated, dispatch_uid="xqb_shadow_duplicated")
         signals.delivery_finished.connect(receivers.on_delivery_finished, dispatch_uid="xqb_shadow_delivered")
         # ``xqueue-bridge worker`` (and the drainer thread of ``serve``) decides what is left pending.
-        delivery.register_drainer(experiment.drain)
+        register_drainer(experiment.drain)

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 import attr
 import html5lib
 
-from xqueue_bridge.models import Path
-from xqueue_bridge.paths.event import max_points
+from xqueue_bridge.models import DeliveryPath
 from xqueue_bridge.shadow import observe as obs
 from xqueue_bridge.shadow.observe import Observation
 from xqueue_bridge.shadow.rules import CleanRule, IgnoreContext, IgnoreRule
+from xqueue_bridge.transports.event import max_points
 
 COMPARED_FIELDS = (
     "points_earned", "points_possible", "correctness", "feedback", "key_consumed", "error", "learner",
@@ -126,7 +126,7 @@ def reply_facts(reply: str, points_possible: int) -> ReplyFacts:
 def _points_category(by_path: dict[str, dict], facts: ReplyFacts, possible: int, errors: set) -> str:
     if obs.AVRO_CHANGED in errors:
         return "points_earned: avro_truncation"
-    callback, event = by_path.get(Path.CALLBACK), by_path.get(Path.EVENT)
+    callback, event = by_path.get(DeliveryPath.CALLBACK), by_path.get(DeliveryPath.EVENT)
     if callback is not None and event is not None and facts.score is not None:
         if facts.kind == "missing_fields":
             return "points_earned: invalid_reply_scored"  # capa shows "Invalid grader reply", 0 points

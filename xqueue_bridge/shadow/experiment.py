@@ -41,11 +41,12 @@ from django.utils import timezone
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import ProblemSnapshot
 from xqueue_bridge.errors import ConfigurationError
-from xqueue_bridge.models import Delivery, Path, Stage, Submission
+from xqueue_bridge.models import Delivery, DeliveryPath, Stage, Submission
+from xqueue_bridge.outbox.queueing import failure_notice_body
+from xqueue_bridge.redaction import redact
 from xqueue_bridge.shadow import guardrail, rules
 from xqueue_bridge.shadow.compare import Verdict, compare, reply_facts
 from xqueue_bridge.shadow.models import Comparison
@@ -60,7 +61,10 @@ from xqueue_bridge.shadow.observe import (
 
 log = logging.getLogger(__name__)
 
-OTHER_PATH = {Path.CALLBACK.value: Path.EVENT.value, Path.EVENT.value: Path.CALLBACK.value}
+OTHER_PATH = {
+    DeliveryPath.CALLBACK.value: DeliveryPath.EVENT.value,
+    DeliveryPath.EVENT.value: DeliveryPath.CALLBACK.value,
+}
 
 
 def org_of(course_id: str) -> str:
@@ -234,14 +238,14 @@ def _as_it_happened(control: Observation, comparison: Comparison, before: Proble
             return control
         control = attr.evolve(
             control, error=control.error or DELIVERY_FAILED,
-            detail=outbox.redact(delivery.last_error, submission.lms_key, submission.pullkey),
+            detail=redact(delivery.last_error, submission.lms_key, submission.pullkey),
         )
         if submission.deliveries.filter(kind=Delivery.Kind.FAILURE_NOTICE).exists():
-            notice = observe(comparison.control_path, submission, outbox.failure_notice_body(), before)
+            notice = observe(comparison.control_path, submission, failure_notice_body(), before)
             return _learner_sees(control, notice)
         return _learner_sees(control, unchanged(control.path, before, None, ""))
     if comparison.trigger == Comparison.Trigger.REFUSAL and comparison.context.get("notice"):
-        notice = observe(comparison.control_path, submission, outbox.failure_notice_body(), before)
+        notice = observe(comparison.control_path, submission, failure_notice_body(), before)
         return _learner_sees(control, notice)
     return control
 
@@ -290,8 +294,8 @@ def _published(comparison: Comparison, verdict: Verdict, control: Observation, c
     }
     if store_full:
         secrets = (submission.lms_key, submission.pullkey)
-        fields["control_values"] = {**verdict.control, "detail": outbox.redact(control.detail, *secrets)}
-        fields["candidate_values"] = {**verdict.candidate, "detail": outbox.redact(candidate.detail, *secrets)}
+        fields["control_values"] = {**verdict.control, "detail": redact(control.detail, *secrets)}
+        fields["candidate_values"] = {**verdict.candidate, "detail": redact(candidate.detail, *secrets)}
     else:
         fields["reply"] = ""
     return fields
@@ -304,7 +308,7 @@ def _decide(comparison: Comparison) -> dict:
     except Exception as exc:  # the candidate or the comparator failed: recorded, never raised
         log.exception("shadow comparison of submission %s failed", comparison.submission_id)
         submission = comparison.submission
-        reason = outbox.redact(f"{type(exc).__name__}: {exc}", submission.lms_key, submission.pullkey)
+        reason = redact(f"{type(exc).__name__}: {exc}", submission.lms_key, submission.pullkey)
         fields = {"status": Comparison.Status.ERRORED, "error": reason[:2000], "compared_at": timezone.now()}
         if not get_setting("SHADOW")["STORE_FULL_VALUES"]:
             fields["reply"] = ""

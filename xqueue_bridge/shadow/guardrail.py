@@ -32,6 +32,8 @@ from django.utils import timezone
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.models import Delivery, Stage, Submission
+from xqueue_bridge.shadow.models import Comparison, GuardrailMove
+from xqueue_bridge.stage import rollout
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,6 @@ class Window:
 
 def window_start(course_id: str, hours: float, now: datetime | None = None) -> datetime:
     """The start of the window: ``hours`` ago, or the course's last guardrail move if later."""
-    from xqueue_bridge.shadow.models import GuardrailMove
-
     start = (now or timezone.now()) - timedelta(hours=hours)
     last_move = GuardrailMove.objects.filter(course_id=course_id).aggregate(last=Max("created_at"))["last"]
     return max(start, last_move) if last_move else start
@@ -74,8 +74,6 @@ def _rate(part: int, whole: int) -> float | None:
 
 def compared_window(course_id: str, since: datetime) -> Window:
     """Rates from the comparisons of the course's shadow_event and event submissions since ``since``."""
-    from xqueue_bridge.shadow.models import Comparison
-
     statuses = Comparison.Status
     counts = Comparison.objects.filter(
         course_id=course_id, stage__in=GUARDED, noise=False, created_at__gte=since
@@ -137,9 +135,6 @@ def verdict(window: Window) -> str | None:
 
 def check_course(course_id: str, now: datetime | None = None):
     """Move ``course_id`` back to shadow_callback if its figures say so; returns the GuardrailMove or None."""
-    from xqueue_bridge import rollout
-    from xqueue_bridge.shadow.models import GuardrailMove
-
     limits = get_setting("GUARDRAIL")
     if not limits["ENABLED"]:
         return None

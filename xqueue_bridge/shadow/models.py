@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from xqueue_bridge.models import Delivery, Path, Stage, Submission
+from xqueue_bridge.models import Delivery, DeliveryPath, Stage, Submission
 
 
 class Comparison(models.Model):
@@ -45,8 +45,8 @@ class Comparison(models.Model):
     org = models.CharField(max_length=255, blank=True, default="")
     queue_name = models.CharField(max_length=128)
     stage = models.CharField(max_length=20, choices=Stage.choices)
-    control_path = models.CharField(max_length=10, choices=Path.choices)
-    candidate_path = models.CharField(max_length=10, choices=Path.choices)
+    control_path = models.CharField(max_length=10, choices=DeliveryPath.choices)
+    candidate_path = models.CharField(max_length=10, choices=DeliveryPath.choices)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # {field: {"control": value or "sha256:...", "candidate": ...}} of the fields that differ after cleaning.

@@ -25,7 +25,6 @@ only a bug raises.
 
 from __future__ import annotations
 
-import json
 import time
 
 import attr
@@ -34,16 +33,16 @@ from openedx_events.event_bus.avro.serializer import serialize_event_data_to_byt
 from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from xqueue_bridge.callbacks import parse_callback_url
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.data import ProblemSnapshot, RenderOutcome, ScoreUpdate
-from xqueue_bridge.errors import CallbackNotAllowed, UnknownProblem
-from xqueue_bridge.models import Path, Submission
-from xqueue_bridge.paths import callback as callback_path
-from xqueue_bridge.paths import event as event_path
-from xqueue_bridge.render import feedback_html, get_renderer
-
-QUEUED = "incomplete"  # capa's correctness of a queued input
+from xqueue_bridge.data import QUEUED, ProblemSnapshot, RenderOutcome, ScoreUpdate
+from xqueue_bridge.errors import CallbackNotAllowed, UpdateRefused
+from xqueue_bridge.intake.callback_url import parse_callback_url
+from xqueue_bridge.models import DeliveryPath, Submission
+from xqueue_bridge.render.capa import get_renderer
+from xqueue_bridge.render.feedback import feedback_html
+from xqueue_bridge.render.updates import update_from_callback, update_from_event
+from xqueue_bridge.transports import callback as callback_path
+from xqueue_bridge.transports import event as event_path
 
 # Error codes an observation can carry (a path's own failure as the LMS or edx-submissions would meet it).
 UNSCORABLE_REPLY = "unscorable_reply"  # edx-submissions scores nothing and re-queues: no event
@@ -53,8 +52,6 @@ CALLBACK_NOT_ALLOWED = "transport: callback_not_allowed"
 MALFORMED_REQUEST = "transport: malformed_request"
 AVRO_CHANGED = "transport: avro_changed"  # the event data does not survive the event bus unchanged
 AVRO_FAILED = "transport: avro_failed"
-HEADER_NOT_JSON = "lms_view: header_not_json"  # the LMS's view answers 500
-NO_LMS_KEY = "lms_view: no_lms_key"  # the LMS's view answers 404
 SCORE_MSG_NOT_JSON = "receiver: score_msg_not_json"  # the LMS's receiver raises
 DELIVERY_FAILED = "delivery_failed"  # the authoritative delivery was given up (control only)
 
@@ -123,12 +120,7 @@ def _learner(update: ScoreUpdate) -> str | None:
     """
     if not get_setting("RECEIVING_ENDS"):
         return None
-    from xqueue_bridge.sink import api as sink
-
-    try:
-        return f"problem state {sink.locate_problem(update).pk}"
-    except UnknownProblem:
-        return "unknown learner"
+    return get_renderer().learner_of(update)
 
 
 # --- the callback path -------------------------------------------------------------------------------
@@ -159,7 +151,7 @@ def observe_callback(submission: Submission, reply: str, before: ProblemSnapshot
 
 
 def _observe_callback(submission: Submission, reply: str, before: ProblemSnapshot) -> Observation:
-    path = Path.CALLBACK.value
+    path = DeliveryPath.CALLBACK.value
     try:
         request = callback_path.callback_request(submission, reply)
     except CallbackNotAllowed as exc:
@@ -177,20 +169,16 @@ def _observe_callback(submission: Submission, reply: str, before: ProblemSnapsho
         return unchanged(path, before, MALFORMED_REQUEST, problem)
     # The LMS's xqueue_callback view: the header is the LMS's own, as a JSON object holding lms_key.
     try:
-        header = json.loads(request["data"]["xqueue_header"])
-    except ValueError:
-        return unchanged(path, before, HEADER_NOT_JSON, "the LMS's view cannot read the header (HTTP 500)")
-    if not isinstance(header, dict) or "lms_key" not in header:
-        return unchanged(path, before, NO_LMS_KEY, "the header has no lms_key: the LMS's view answers 404")
-    update = ScoreUpdate(
-        course_id=target.course_id,
-        usage_key=target.usage_key,
-        queuekey=header["lms_key"],
-        xqueue_body=request["data"]["xqueue_body"],
-        via=path,
-        user_id=target.user_id,
-        dispatch=target.dispatch,
-    )
+        update = update_from_callback(
+            course_id=target.course_id,
+            user_id=target.user_id,
+            usage_key=target.usage_key,
+            dispatch=target.dispatch,
+            xqueue_header=request["data"]["xqueue_header"],
+            xqueue_body=request["data"]["xqueue_body"],
+        )
+    except UpdateRefused as exc:
+        return unchanged(path, before, exc.code, f"{exc.message}: the LMS's view answers {exc.lms_status}")
     learner = _learner(update)
     outcome = get_renderer().dry_run(update, before)
     if outcome.error:
@@ -236,7 +224,7 @@ def observe_event(
 
 
 def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, duplicate: bool) -> Observation:
-    path = Path.EVENT.value
+    path = DeliveryPath.EVENT.value
     interpretation = event_path.interpret(submission, reply)
     if not interpretation.scorable:
         return unchanged(path, before, UNSCORABLE_REPLY, interpretation.reason, points_earned=None)
@@ -259,17 +247,9 @@ def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, 
         transport_error, detail = AVRO_CHANGED, "over the event bus: " + ", ".join(changes)
     # The LMS's receiver: score_msg must be JSON, else it raises (edx-submissions rolls back: no score).
     try:
-        json.loads(score.score_msg)
-    except (TypeError, ValueError):
+        update = update_from_event(score)
+    except (TypeError, ValueError, RecursionError):
         return unchanged(path, before, SCORE_MSG_NOT_JSON, "the LMS's receiver cannot read score_msg")
-    update = ScoreUpdate(
-        course_id=str(score.course_id),
-        usage_key=str(score.module_id),
-        queuekey=score.queue_key,
-        xqueue_body=score.score_msg,
-        via=path,
-        anonymous_student_id=None if score.user_id is None else str(score.user_id),
-    )
     learner = _learner(update)
     outcome = get_renderer().dry_run(update, before)
     if outcome.error:
@@ -284,7 +264,7 @@ def _observe_event(submission: Submission, reply: str, before: ProblemSnapshot, 
 def observe(path: str, submission: Submission, reply: str, before: ProblemSnapshot, *,
             duplicate: bool = False) -> Observation:
     """The observation of ``path`` (``callback`` or ``event``)."""
-    if path == Path.CALLBACK:
+    if path == DeliveryPath.CALLBACK:
         # A duplicate callback is the same callback again: capa finds the key consumed and changes nothing.
         return observe_callback(submission, reply, before)
     return observe_event(submission, reply, before, duplicate=duplicate)

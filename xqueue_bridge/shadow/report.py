@@ -28,7 +28,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.models import Stage
 from xqueue_bridge.shadow import rules
+from xqueue_bridge.shadow.experiment import org_of
 from xqueue_bridge.shadow.models import Comparison, GuardrailMove
+from xqueue_bridge.stage import rollout
 
 NEXT_STAGE = {
     Stage.CALLBACK.value: Stage.SHADOW_CALLBACK.value,
@@ -319,16 +321,12 @@ def course_readiness(course_id: str, stage: str, thresholds: Thresholds, *, sinc
 def readiness(*, courses: list[str] | None = None, org: str | None = None, since: datetime | None = None,
               thresholds: Thresholds | None = None, now: datetime | None = None) -> list[CourseReadiness]:
     """Readiness of ``courses`` (default: every known course and every compared one), sorted by course."""
-    from xqueue_bridge import rollout
-
     thresholds = thresholds or Thresholds.from_settings()
     if courses is None:
         known = set(rollout.known_courses())
         known.update(Comparison.objects.order_by().values_list("course_id", flat=True).distinct())
         courses = sorted(known)
     if org:
-        from xqueue_bridge.shadow.experiment import org_of
-
         courses = [course for course in courses if org_of(course) == org]
     return [
         course_readiness(course, rollout.stage_of(course).stage, thresholds, since=since, now=now)

@@ -13,8 +13,12 @@ class SinkConfig(AppConfig):
         # Connected always; the receiver itself does nothing while RECEIVING_ENDS is off.
         from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
+        from xqueue_bridge.conf import get_setting
         from xqueue_bridge.sink.receivers import handle_external_grader_score
+        from xqueue_bridge.transports.event import register_receiving_end
 
         EXTERNAL_GRADER_SCORE_SUBMITTED.connect(
             handle_external_grader_score, dispatch_uid="xqueue_bridge_sink.handle_external_grader_score"
         )
+        # The event transport counts this receiver as a receiving end while RECEIVING_ENDS is on.
+        register_receiving_end("standalone receiver", lambda: bool(get_setting("RECEIVING_ENDS")))

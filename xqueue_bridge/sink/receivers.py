@@ -14,15 +14,15 @@ off: the setting is read per event, so turning it off (or overriding it in a tes
 
 from __future__ import annotations
 
-import json
 import logging
 
 from openedx_events.learning.data import ExternalGraderScoreData
 
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.data import RenderOutcome, ScoreUpdate
+from xqueue_bridge.data import RenderOutcome
 from xqueue_bridge.errors import RenderFailed
-from xqueue_bridge.render import get_applying_renderer
+from xqueue_bridge.render.updates import update_from_event
+from xqueue_bridge.sink.renderer import get_applying_renderer
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,7 @@ def handle_external_grader_score(sender, score: ExternalGraderScoreData, **kwarg
     """Apply the event's grader reply to the learner's problem; raise where the LMS's receiver raises."""
     if not get_setting("RECEIVING_ENDS"):
         return None
-    json.loads(score.score_msg)  # a reply that is not JSON raises here, as it does in the LMS
-    update = ScoreUpdate(
-        course_id=str(score.course_id),
-        usage_key=str(score.module_id),
-        queuekey=score.queue_key,
-        xqueue_body=score.score_msg,
-        via="event",
-        anonymous_student_id=None if score.user_id is None else str(score.user_id),
-    )
+    update = update_from_event(score)  # a reply that is not JSON raises here, as it does in the LMS
     outcome = get_applying_renderer().apply(update)  # UnknownProblem propagates
     if outcome.error:
         log.warning("score event for submission %s not applied: %s", score.submission_id, outcome.error)

@@ -15,17 +15,16 @@ CSRF-exempt and unauthenticated, as in the LMS. Its answers are the LMS's:
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError
 from django.views.decorators.csrf import csrf_exempt
 
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.data import ScoreUpdate
-from xqueue_bridge.errors import UnknownProblem
+from xqueue_bridge.errors import UnknownProblem, UpdateRefused
 from xqueue_bridge.keys import unquote_slashes
-from xqueue_bridge.render import DISPATCHES, get_applying_renderer
+from xqueue_bridge.render.updates import update_from_callback
+from xqueue_bridge.sink.renderer import get_applying_renderer
 
 log = logging.getLogger(__name__)
 
@@ -41,23 +40,19 @@ def xqueue_callback(
         if field not in request.POST:
             raise Http404(f"the callback has no {field}")
     try:
-        header = json.loads(request.POST["xqueue_header"])
-    except ValueError:
-        log.warning("callback for %s with a header that is not JSON", course_id)
-        return HttpResponseServerError("xqueue_header is not JSON")
-    if not isinstance(header, dict) or "lms_key" not in header:
-        raise Http404("xqueue_header is not a JSON object with lms_key")
-    if dispatch not in DISPATCHES:
-        raise Http404(f"unknown dispatch {dispatch!r}")
-    update = ScoreUpdate(
-        course_id=course_id,
-        usage_key=unquote_slashes(mod_id),
-        queuekey=header["lms_key"],
-        xqueue_body=request.POST["xqueue_body"],
-        via="callback",
-        user_id=userid,
-        dispatch=dispatch,
-    )
+        update = update_from_callback(
+            course_id=course_id,
+            user_id=userid,
+            usage_key=unquote_slashes(mod_id),
+            dispatch=dispatch,
+            xqueue_header=request.POST["xqueue_header"],
+            xqueue_body=request.POST["xqueue_body"],
+        )
+    except UpdateRefused as exc:
+        if exc.lms_status == 404:
+            raise Http404(exc.message)
+        log.warning("callback for %s refused: %s", course_id, exc.message)
+        return HttpResponseServerError(exc.message)
     try:
         outcome = get_applying_renderer().apply(update)
     except UnknownProblem as exc:

@@ -20,17 +20,17 @@ def forward_score(sender, signal, score, **kwargs):
 
 
 def put_courses_on_the_event_path(courses: set[str]) -> None:
-    from xqueue_bridge import api
     from xqueue_bridge.data import StageDecision
+    from xqueue_bridge.intake import queue_api
 
-    decide = api.decide_stage
+    decide = queue_api.decide_stage
 
     def decide_stage(course_key):
         if str(course_key) in courses:
             return StageDecision("event", "test: event course")
         return decide(course_key)
 
-    api.decide_stage = decide_stage
+    queue_api.decide_stage = decide_stage
 
 
 class ProbeConfig(AppConfig):
@@ -40,7 +40,10 @@ class ProbeConfig(AppConfig):
     def ready(self):
         from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
+        from xqueue_bridge.transports.event import register_receiving_end
+
         EXTERNAL_GRADER_SCORE_SUBMITTED.connect(forward_score, dispatch_uid="xqb-test-probe", weak=False)
+        register_receiving_end("test probe", lambda: True)
         courses = {c for c in os.environ.get("XQB_TEST_EVENT_COURSES", "").split(",") if c}
         if courses:
             put_courses_on_the_event_path(courses)

@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from xqueue_bridge.models import Delivery
-from xqueue_bridge.replay import describe
+from xqueue_bridge.outbox.replay import describe
 
 
 class Command(BaseCommand):

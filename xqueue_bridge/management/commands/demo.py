@@ -1,4 +1,4 @@
-"""``xqueue-bridge demo``: the main job end to end on the embedded default (see xqueue_bridge.demo)."""
+"""``xqueue-bridge demo``: the main job end to end on the embedded default (see xqueue_bridge.runtime.demo)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from xqueue_bridge.cli import DEMO_HOME
+from xqueue_bridge.runtime.cli import DEMO_HOME
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
             "``xqueue-bridge demo [--keep]``, which gives it a throw-away data folder.")
 
     def handle(self, *args, **options):
-        from xqueue_bridge.demo import run_demo
+        from xqueue_bridge.runtime.demo import run_demo
 
         home = os.environ.get(DEMO_HOME)
         database = settings.DATABASES["default"]

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from xqueue_bridge import replay
+from xqueue_bridge.outbox import replay
 
 
 def _when(value: str | None, option: str):

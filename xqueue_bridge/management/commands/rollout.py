@@ -23,9 +23,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from toggles.exceptions import TogglesError
 from toggles.keys import course_ref
-from xqueue_bridge import rollout
 from xqueue_bridge.errors import UnknownStage
-from xqueue_bridge.stages import FLAGS_OF_STAGE
+from xqueue_bridge.stage import rollout
+from xqueue_bridge.stage.decide import FLAGS_OF_STAGE
 
 STAGE_COLUMNS = ("target", "kind", "stage", "reason")
 HISTORY_COLUMNS = ("changed_at", "changed_by", "scope", "target", "change", "reason")

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        from xqueue_bridge.server import run
+        from xqueue_bridge.runtime.server import run
 
         run(
             host=options["host"], port=options["port"], workers=options["workers"], threads=options["threads"],

@@ -7,7 +7,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from xqueue_bridge.delivery import drain, run_worker
+from xqueue_bridge.outbox.runners import drain, run_worker
 
 
 class Command(BaseCommand):

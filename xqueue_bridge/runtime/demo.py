@@ -19,14 +19,15 @@ from collections.abc import Callable
 from django.core.management import call_command
 from django.db import close_old_connections
 
-from xqueue_bridge import delivery as outbox
-from xqueue_bridge import rollout
-from xqueue_bridge.clients import GraderClient, LmsClient, make_body, make_header
 from xqueue_bridge.keys import quote_slashes
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Delivery, Submission
-from xqueue_bridge.process import ServeProcess
-from xqueue_bridge.sink import api as sink
+from xqueue_bridge.outbox.runners import wait_for_threads
+from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
+from xqueue_bridge.runtime.process import ServeProcess
+from xqueue_bridge.shadow.experiment import settled
+from xqueue_bridge.sink import learners
+from xqueue_bridge.stage import rollout
 
 QUEUE = "demo-python"
 ORG_ON_EVENTS = "EventU"
@@ -82,7 +83,7 @@ class Demo:
             anonymous_id = f"anon-{user_id:04d}"
             usage_key, url = self.callback_url(base, course_id, user_id, block)
             queuekey = secrets.token_hex(16)
-            sink.begin_attempt(course_id, usage_key, str(user_id), anonymous_id, queuekey, max_score=1)
+            learners.begin_attempt(course_id, usage_key, str(user_id), anonymous_id, queuekey, max_score=1)
             code, content = lms.submit(make_header(url, queuekey, QUEUE), make_body(answer, anonymous_id))
             if code != 0:
                 raise RuntimeError(f"submit refused: {content}")
@@ -154,7 +155,7 @@ class Demo:
         for submission in Submission.objects.filter(course_id=course_id).order_by("id"):
             deliveries = list(submission.deliveries.order_by("id"))
             delivered = ", ".join(f"{d.kind} by {d.path}: {d.status}" for d in deliveries) or "nothing delivered"
-            state = sink.problem_state(submission.usage_key, course_id=course_id, user_id=submission.user_id)
+            state = learners.problem_state(submission.usage_key, course_id=course_id, user_id=submission.user_id)
             self.out(
                 f"  learner {submission.user_id} [{submission.stage}: {submission.stage_reason}]\n"
                 f"    {delivered}; learner sees {state.correctness}, "
@@ -170,8 +171,6 @@ class Demo:
 
 
 def _shadow_settled() -> bool:
-    from xqueue_bridge.shadow.experiment import settled
-
     return settled()
 
 
@@ -203,4 +202,4 @@ def run_demo(out: Callable[[str], None] = print) -> None:
     started = time.monotonic()
     Demo(out).run()
     out(f"Demo finished in {time.monotonic() - started:.1f} s")
-    outbox.wait_for_threads()
+    wait_for_threads()

@@ -29,7 +29,7 @@ Operating
   purge-submissions  delete finished submissions (and their files) older than the retention period
   manage ...         any Django management command (migrate, createsuperuser, ...)
 
-Each command takes --help. Settings come from the environment: see xqueue_bridge/settings/standalone.py.
+Each command takes --help. Settings come from the environment: see xqueue_bridge/runtime/settings.py.
 """
 
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or argv[0] in ("-h", "--help", "help"):
         sys.stdout.write(USAGE)
         return
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xqueue_bridge.settings.standalone")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xqueue_bridge.runtime.settings")
     from django.core.management import execute_from_command_line
 
     name, rest = argv[0], argv[1:]
@@ -62,7 +62,7 @@ def _run_demo(rest: list[str], execute) -> None:
     rest = [arg for arg in rest if arg != "--keep"]
     home = tempfile.mkdtemp(prefix="xqueue-bridge-demo-")
     # The demo writes accounts, courses and overrides: never into a configured database.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "xqueue_bridge.settings.standalone"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "xqueue_bridge.runtime.settings"
     os.environ["XQUEUE_BRIDGE_HOME"] = os.environ[DEMO_HOME] = home
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)

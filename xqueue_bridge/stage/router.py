@@ -16,11 +16,11 @@ from __future__ import annotations
 import attr
 from django.utils import timezone
 
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge import signals
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.models import Delivery, Path, Submission
-from xqueue_bridge.paths import event as event_path
+from xqueue_bridge.models import Delivery, DeliveryPath, Submission
+from xqueue_bridge.outbox.queueing import enqueue, enqueue_failure_notice
+from xqueue_bridge.transports import event as event_path
 
 
 @attr.frozen
@@ -34,7 +34,7 @@ class Routed:
 def route_reply(submission: Submission, reply: str) -> Routed:
     path = submission.authoritative_path
     event_data = None
-    if path == Path.EVENT:
+    if path == DeliveryPath.EVENT:
         interpretation = event_path.interpret(submission, reply)
         if not interpretation.scorable:
             return _refuse(submission, reply, interpretation.reason)
@@ -43,9 +43,8 @@ def route_reply(submission: Submission, reply: str) -> Routed:
     submission.replied_at = timezone.now()
     submission.transition(Submission.Status.GRADED)
     submission.save(update_fields=["grader_reply", "replied_at", "status", "status_changed_at"])
-    delivery = Delivery.objects.create(submission=submission, path=path, body=reply, event_data=event_data)
+    delivery = enqueue(submission, path=path, body=reply, event_data=event_data)
     signals.reply_accepted.send(sender=Submission, submission=submission, delivery=delivery)
-    outbox.dispatch_after_commit(delivery.pk)
     return Routed(delivery=delivery)
 
 
@@ -70,7 +69,7 @@ def _refuse(submission: Submission, reply: str, reason: str) -> Routed:
     )
     notice = None
     if submission.status == Submission.Status.FAILED and get_setting("NOTIFY_LEARNER_ON_FAILURE"):
-        notice = outbox.enqueue_failure_notice(submission, path=Path.EVENT)
+        notice = enqueue_failure_notice(submission, path=DeliveryPath.EVENT)
         what_next += " and the learner is told it could not be graded"
     signals.reply_refused.send(sender=Submission, submission=submission, reply=reply, reason=reason)
     return Routed(delivery=notice, refusal=f"Reply not scored on the event path: {reason} ({what_next})")

@@ -5,7 +5,7 @@ edx-event-bus-redis's own producer logs and swallows any error (fire-and-forget)
 let the bridge record an event delivery as done while nothing reached the bus. This producer adds the
 event to the same Redis stream, in the same Avro message format, and raises when it cannot, so the
 delivery is retried like a callback the LMS did not answer. Configure it with
-``EVENT_BUS_PRODUCER = "xqueue_bridge.bus.create_producer"`` (the standalone settings do).
+``EVENT_BUS_PRODUCER = "xqueue_bridge.transports.bus.create_producer"`` (the standalone settings do).
 """
 
 from __future__ import annotations

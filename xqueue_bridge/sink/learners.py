@@ -12,7 +12,7 @@ from django.db import transaction
 
 from xqueue_bridge.data import ProblemSnapshot, RenderOutcome, ScoreUpdate
 from xqueue_bridge.errors import UnknownProblem
-from xqueue_bridge.render import feedback_html
+from xqueue_bridge.render.capa import feedback_html
 from xqueue_bridge.sink.models import LearnerUpdate, ProblemState, storable
 
 QUEUED = "incomplete"  # capa's correctness of a queued input

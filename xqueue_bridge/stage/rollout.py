@@ -26,7 +26,8 @@ from toggles.snapshot import format_percent, read_everyone
 from toggles.validation import validate_changed_by, validate_percentage, validate_reason
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
-from xqueue_bridge.stages import FLAGS_OF_STAGE, STAGE_OF_FLAGS, decide_stage, stage_decision, stage_name
+from xqueue_bridge.models import Submission
+from xqueue_bridge.stage.decide import FLAGS_OF_STAGE, STAGE_OF_FLAGS, decide_stage, stage_decision, stage_name
 
 FLAGS: tuple[CourseFlag, CourseFlag] = (EVENT_DELIVERY, SHADOW_COMPARE)
 SHORT_NAMES = {flag.name.split(".", 1)[1]: flag.name for flag in FLAGS}  # "event_delivery", "shadow_compare"
@@ -111,8 +112,6 @@ def stage_of_org(org: str) -> StageDecision:
 
 def known_courses() -> list[str]:
     """Courses with an override of either flag or with submissions, sorted; unparseable ids are left out."""
-    from xqueue_bridge.models import Submission
-
     ids = set(
         CourseOverride.objects.filter(flag_name__in=[flag.name for flag in FLAGS])
         .order_by()

@@ -11,10 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from xqueue_bridge.callbacks import parse_callback_url
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import CallbackTarget, GraderReply, SubmitRequest
 from xqueue_bridge.errors import InvalidRequest, PayloadTooLarge, UnknownQueue, json_type
+from xqueue_bridge.intake.callback_url import parse_callback_url
 
 SUBMIT_HEADER_FIELDS = ("lms_callback_url", "lms_key", "queue_name")
 REPLY_HEADER_FIELDS = ("submission_id", "submission_key")

@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from xqueue_bridge import delivery as outbox
 from xqueue_bridge.models import Delivery
+from xqueue_bridge.outbox.attempts import superseded
+from xqueue_bridge.outbox.queueing import start_after_commit
 
 
 def select(*, ids=None, course_id: str | None = None, queue_name: str | None = None,
@@ -50,7 +51,7 @@ def describe(delivery: Delivery) -> str:
     ).exists()
     if delivery.kind == Delivery.Kind.RESULT and notice_delivered:
         return "a failure notice already reached the learner: the LMS no longer waits for this key"
-    if outbox.superseded(delivery.submission):
+    if superseded(delivery.submission):
         return "the learner submitted again since: it will be withdrawn, not delivered"
     return "will be delivered again"
 
@@ -60,9 +61,9 @@ def replay(deliveries: QuerySet, *, changed_by: str) -> list[int]:
     replayed = []
     for delivery in deliveries:
         with transaction.atomic():
-            delivery.check_transition(Delivery.Status.PENDING)
-            updated = Delivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
-                status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(),
+            updated = Delivery.move(
+                Delivery.objects.filter(pk=delivery.pk), delivery.status, Delivery.Status.PENDING,
+                attempts=0, next_attempt_at=timezone.now(),
                 budget_started_at=timezone.now(),
                 lease_token="", lease_expires_at=None, finished_at=None,
                 last_error=f"replayed by {changed_by} at {timezone.now():%Y-%m-%d %H:%M:%S} UTC "
@@ -70,13 +71,15 @@ def replay(deliveries: QuerySet, *, changed_by: str) -> list[int]:
             )
             if updated:
                 if delivery.kind == Delivery.Kind.RESULT:
-                    Delivery.objects.filter(
-                        submission_id=delivery.submission_id, kind=Delivery.Kind.FAILURE_NOTICE,
-                        status__in=(Delivery.Status.PENDING, Delivery.Status.DEAD),
-                    ).update(
-                        status=Delivery.Status.WITHDRAWN, finished_at=timezone.now(), lease_token="",
+                    notices = Delivery.objects.filter(
+                        submission_id=delivery.submission_id, kind=Delivery.Kind.FAILURE_NOTICE
+                    )
+                    Delivery.move(
+                        notices,
+                        (Delivery.Status.PENDING, Delivery.Status.DEAD), Delivery.Status.WITHDRAWN,
+                        finished_at=timezone.now(), lease_token="",
                         lease_expires_at=None, last_error=f"withdrawn: the result was replayed by {changed_by}",
                     )
-                outbox.dispatch_after_commit(delivery.pk)
+                start_after_commit(delivery.pk)
                 replayed.append(delivery.pk)
     return replayed

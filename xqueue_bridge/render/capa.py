@@ -1,17 +1,15 @@
 """
-The shared renderer: the one sink both delivery paths end in.
+The shared renderer: capa's ``score_update`` rules, the one interpretation both delivery paths end in.
 
-A renderer applies one grader result (a ``ScoreUpdate``) to a learner's problem the way the LMS's capa
-``CodeResponse`` does ("legacy interpretation") and renders the feedback a learner
-sees. ``CapaRenderer`` is pure: ``evaluate`` and ``dry_run`` compute an outcome and persist nothing,
-which is what shadow mode compares. ``StandaloneRenderer`` also keeps the learner's state in the
-standalone sink's tables. The receiving ends call ``get_renderer()``, the instance the RENDERER setting
-names (docs/decisions/0002-shared-renderer-contract.rst).
+``CapaRenderer`` applies one grader result (a ``ScoreUpdate``) to a learner's problem state the way the
+LMS's capa ``CodeResponse`` does ("legacy interpretation") and persists nothing, which is what shadow
+mode compares. A receiving end that keeps learner state subclasses it (the standalone receiving ends'
+``xqueue_bridge.sink.renderer.StandaloneRenderer``). ``get_renderer()`` is the instance the RENDERER
+setting names (docs/decisions/0002-shared-renderer-contract.rst).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import math
@@ -21,25 +19,20 @@ from typing import Any
 
 import attr
 import html5lib
-from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 from html5lib.constants import DataLossWarning
 from lxml import etree
 
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.data import ProblemSnapshot, RenderOutcome, ScoreUpdate
+from xqueue_bridge.data import SCORE_UPDATE, UNGRADED_RESPONSE, ProblemSnapshot, RenderOutcome, ScoreUpdate
 from xqueue_bridge.errors import ConfigurationError, json_type
-from xqueue_bridge.sanitize import sanitize_feedback
+from xqueue_bridge.render.feedback import feedback_html
 
 log = logging.getLogger(__name__)
 
 # html5lib warns each time it coerces a grader's markup into XML-compatible names; the validity check only
 # needs the result, and the warnings would flood logs with grader content.
 warnings.filterwarnings("ignore", category=DataLossWarning)
-
-SCORE_UPDATE = "score_update"
-UNGRADED_RESPONSE = "ungraded_response"
-DISPATCHES = (SCORE_UPDATE, UNGRADED_RESPONSE)
 
 # What capa shows a learner when a grader's reply is not one it accepts (its exact words).
 INVALID_REPLY_MSG = "Invalid grader reply. Please contact the course staff."
@@ -106,54 +99,15 @@ def parse_score_msg(score_msg: Any) -> ParsedScoreMessage:
     return ParsedScoreMessage(valid=True, correct=result["correct"], score=result["score"], msg=msg)
 
 
-def _points(value: float) -> str:
-    """A number of points for people: ``1``, ``0.5``, ``0.67`` (two decimals at most)."""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-_STATUS = {
-    "correct": ("correct", "Correct"),
-    "incorrect": ("incorrect", "Incorrect"),
-    "partially-correct": ("partially-correct", "Partially correct"),
-    "incomplete": ("incomplete", "Queued for grading"),
-    None: ("unanswered", "Not graded"),
-}
-
-
-def feedback_html(snapshot: ProblemSnapshot, *, sanitize: bool | None = None) -> str:
-    """
-    The learner-visible feedback of ``snapshot``: status, "earned / max points" and the grader's message.
-
-    The message is passed through ``sanitize_feedback`` when SANITIZE_FEEDBACK is on (or ``sanitize`` says
-    so); everything else is built from fixed strings and numbers, so the output is deterministic.
-    """
-    if sanitize is None:
-        sanitize = get_setting("SANITIZE_FEEDBACK")
-    css, label = _STATUS.get(snapshot.correctness, (None, None))
-    if css is None:
-        css = label = html.escape(str(snapshot.correctness))
-    message = sanitize_feedback(snapshot.msg) if sanitize else snapshot.msg
-    score = f"{_points(snapshot.earned)} / {_points(snapshot.max_score)} points"
-    return (
-        f'<div class="xqueue-feedback {css}">'
-        f'<p class="xqueue-feedback-status">{label}</p>'
-        f'<p class="xqueue-feedback-score">{score}</p>'
-        f'<div class="xqueue-feedback-message">{message}</div>'
-        "</div>"
-    )
-
-
 class CapaRenderer:
     """
     Legacy capa semantics, pure: computes what a score update does to a problem and persists nothing.
 
-    Inside an LMS deployment this is the renderer to name in RENDERER: the LMS's own sink renders for
-    real, and the bridge uses this one for shadow dry runs only.
+    Inside an LMS deployment this is the renderer to name in RENDERER: the LMS renders for real, and
+    the bridge uses this one for shadow dry runs only.
     """
 
-    def evaluate(self, before: ProblemSnapshot, update: ScoreUpdate) -> RenderOutcome:
+    def evaluate(self, update: ScoreUpdate, before: ProblemSnapshot) -> RenderOutcome:
         """
         Apply ``update`` (a ``score_update``) to ``before`` as capa's ``CodeResponse.update_score`` does.
 
@@ -215,7 +169,7 @@ class CapaRenderer:
         return self._outcome(before, after, valid_reply=True, applied=True)
 
     def evaluate_ungraded(
-        self, before: ProblemSnapshot, update: ScoreUpdate
+        self, update: ScoreUpdate, before: ProblemSnapshot
     ) -> tuple[RenderOutcome, str | None]:
         """
         An ``ungraded_response`` (MatlabInput's plot): a message to show, never a score.
@@ -241,8 +195,12 @@ class CapaRenderer:
     def dry_run(self, update: ScoreUpdate, before: ProblemSnapshot) -> RenderOutcome:
         """What ``update`` would do to ``before``; persists nothing (shadow mode compares these)."""
         if update.dispatch == UNGRADED_RESPONSE:
-            return self.evaluate_ungraded(before, update)[0]
-        return self.evaluate(before, update)
+            return self.evaluate_ungraded(update, before)[0]
+        return self.evaluate(update, before)
+
+    def learner_of(self, update: ScoreUpdate) -> str | None:
+        """Which learner state ``update`` would reach; None for a renderer that keeps no learner state."""
+        return None
 
     @staticmethod
     def _outcome(
@@ -263,53 +221,6 @@ class CapaRenderer:
         return cls._outcome(before, before, valid_reply=valid_reply, applied=False, error=error)
 
 
-class StandaloneRenderer(CapaRenderer):
-    """
-    The standalone sink's renderer: capa semantics on learner state kept in ``xqueue_bridge.sink``.
-
-    ``apply`` locks the learner's row, so concurrent deliveries of the same result serialize: the first
-    consumes the queue key and the rest find nothing to apply. A unique constraint on the applied updates
-    of each (problem, queue key) backs the lock up.
-    """
-
-    def apply(self, update: ScoreUpdate, *, dry_run: bool = False) -> RenderOutcome:
-        """
-        Apply ``update`` to the learner's problem and return the outcome.
-
-        The learner is found by course, usage key and numeric user id for callback updates, and by usage
-        key and anonymous student id for event updates; ``UnknownProblem`` when the sink holds no state for
-        them. Unless ``dry_run``, the new state is saved and a ``LearnerUpdate`` row appended, in one
-        transaction. An outcome with ``error`` applied nothing (the receiving end fails as the LMS would).
-        """
-        from xqueue_bridge.sink import api as sink
-
-        if update.dispatch not in DISPATCHES:
-            raise ValueError(f"unknown dispatch {update.dispatch!r}; expected one of {DISPATCHES}")
-        if dry_run:
-            return self.dry_run(update, sink.locate_problem(update).snapshot())
-        try:
-            return self._apply_locked(update)
-        except IntegrityError:
-            # Another delivery of the same result recorded its application first (the guard of
-            # LearnerUpdate); read the state again, where the key is now consumed.
-            log.warning("concurrent application of one queue key for %s; re-reading", update.usage_key)
-            return self._apply_locked(update)
-
-    def _apply_locked(self, update: ScoreUpdate) -> RenderOutcome:
-        from xqueue_bridge.sink import api as sink
-
-        with transaction.atomic():
-            state = sink.locate_problem(update, lock=True)
-            before = state.snapshot()
-            ungraded_msg = None
-            if update.dispatch == UNGRADED_RESPONSE:
-                outcome, ungraded_msg = self.evaluate_ungraded(before, update)
-            else:
-                outcome = self.evaluate(before, update)
-            sink.record_outcome(state, update, outcome, ungraded_msg=ungraded_msg)
-        return outcome
-
-
 _renderers: dict[str, CapaRenderer] = {}
 _renderers_lock = threading.Lock()
 
@@ -327,7 +238,7 @@ def get_renderer() -> CapaRenderer:
             except ImportError as exc:
                 raise ConfigurationError(
                     f"XQUEUE_BRIDGE['RENDERER'] = {path!r} cannot be imported ({exc}); expected a dotted "
-                    "path such as 'xqueue_bridge.render.StandaloneRenderer'"
+                    "path such as 'xqueue_bridge.sink.renderer.StandaloneRenderer'"
                 ) from exc
             if not (isinstance(cls, type) and issubclass(cls, CapaRenderer)):
                 raise ConfigurationError(
@@ -336,15 +247,3 @@ def get_renderer() -> CapaRenderer:
                 )
             _renderers[path] = cls()
         return _renderers[path]
-
-
-def get_applying_renderer() -> StandaloneRenderer:
-    """The configured renderer, for a receiving end: one that can ``apply`` updates, not only dry-run."""
-    renderer = get_renderer()
-    if not callable(getattr(renderer, "apply", None)):
-        raise ConfigurationError(
-            f"XQUEUE_BRIDGE['RENDERER'] = {get_setting('RENDERER')!r} cannot apply score updates, but "
-            "RECEIVING_ENDS is on; name a renderer with apply() (xqueue_bridge.render.StandaloneRenderer) "
-            "or turn RECEIVING_ENDS off where the LMS receives results itself"
-        )
-    return renderer

@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 
 import attr
+from django.conf import settings
 from django.db import connection
+from openedx_events.event_bus import NoEventBusProducer, get_producer
 from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import DeliveryResult
 from xqueue_bridge.errors import json_type
 from xqueue_bridge.models import Submission
@@ -108,33 +110,41 @@ NO_RECEIVING_END = (
     "inside the LMS, whose receiver is then connected"
 )
 
+# In-process receiving ends of the score event, by name: whether each would take an event sent now.
+_receiving_ends: dict[str, Callable[[], bool]] = {}
 
-def reaches_a_receiving_end() -> bool:
+
+def register_receiving_end(name: str, active: Callable[[], bool]) -> None:
     """
-    Whether a score event sent now would reach anyone: the bridge's own receiver (RECEIVING_ENDS), the
-    event bus producer (only if a real producer is configured; openedx-events drops events silently when
-    none is), or any other receiver, such as the LMS's own when the bridge runs inside it.
+    Declare an in-process receiver of the score event (the standalone sink's, an LMS's own) and how to
+    tell whether it takes events now. The transport knows ends only through this registry.
     """
-    if get_setting("RECEIVING_ENDS"):
-        return True
-    from openedx_events.apps import general_signal_handler
-    from openedx_events.event_bus import NoEventBusProducer, get_producer
-
-    from xqueue_bridge.sink.receivers import handle_external_grader_score
-
-    sync_receivers, async_receivers = EXTERNAL_GRADER_SCORE_SUBMITTED._live_receivers(None)
-    for receiver in (*sync_receivers, *async_receivers):
-        if receiver is handle_external_grader_score:
-            continue
-        if receiver is general_signal_handler and isinstance(get_producer(), NoEventBusProducer):
-            continue
-        return True
-    return False
+    _receiving_ends[name] = active
 
 
-def deliver(score: ExternalGraderScoreData) -> DeliveryResult:
+def unregister_receiving_end(name: str) -> None:
+    _receiving_ends.pop(name, None)
+
+
+def event_bus_configured() -> bool:
+    """Whether openedx-events would hand the score event to a real producer (an enabled topic and a producer)."""
+    topics = getattr(settings, "EVENT_BUS_PRODUCER_CONFIG", {}).get(EXTERNAL_GRADER_SCORE_SUBMITTED.event_type, {})
+    if not any(isinstance(topic, dict) and topic.get("enabled") is True for topic in topics.values()):
+        return False
+    return not isinstance(get_producer(), NoEventBusProducer)
+
+
+def receiving_ends() -> list[str]:
+    """The names of the ends a score event sent now would reach (in-process receivers, then the event bus)."""
+    ends = [name for name, active in list(_receiving_ends.items()) if active()]
+    if event_bus_configured():
+        ends.append("event bus")
+    return ends
+
+
+def send_score_event(score: ExternalGraderScoreData) -> DeliveryResult:
     """Send the event once. A receiver that raises is a failed delivery, retried by the caller's policy."""
-    if not reaches_a_receiving_end():  # the event would go nowhere, yet count as delivered
+    if not receiving_ends():  # the event would go nowhere, yet count as delivered
         return DeliveryResult(ok=False, duration=0.0, error=NO_RECEIVING_END)
     started = time.monotonic()
     try:

@@ -10,11 +10,11 @@ import time
 
 import requests
 
-from xqueue_bridge.callbacks import check_allowed
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import DeliveryResult
 from xqueue_bridge.errors import CallbackNotAllowed
 from xqueue_bridge.models import Submission
+from xqueue_bridge.transports.origins import check_allowed
 
 _sessions = threading.local()
 
@@ -42,7 +42,7 @@ def callback_request(submission: Submission, body: str) -> dict:
     }
 
 
-def deliver(submission: Submission, body: str) -> DeliveryResult:
+def post_callback(submission: Submission, body: str) -> DeliveryResult:
     """POST the reply to the LMS once; the caller's retry policy decides what follows a failure."""
     started = time.monotonic()
     try:

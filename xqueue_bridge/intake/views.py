@@ -1,5 +1,5 @@
 """
-The XQueue HTTP API at ``/xqueue/``: thin views over ``xqueue_bridge.api``.
+The XQueue HTTP API at ``/xqueue/``: thin views over ``xqueue_bridge.intake.queue_api``.
 
 Every reply is ``{"return_code": 0 | 1, "content": ...}``. Wire habits the real clients depend on:
 ``login``, ``logout``, ``submit`` and ``put_result`` take POSTs without a CSRF token (the LMS's client
@@ -29,10 +29,10 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from xqueue_bridge import api
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, XQueueBridgeError
-from xqueue_bridge.intake import check_files, parse_reply, parse_submit
+from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, RequestRefused
+from xqueue_bridge.intake import queue_api
+from xqueue_bridge.intake.parsing import check_files, parse_reply, parse_submit
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def xqueue_view(*methods: str, session: bool = True):
                 return _error(InvalidRequest(f"Request refused: {exc}"))
             except MultiPartParserError as exc:
                 return _error(InvalidRequest(f"The multipart body cannot be read ({exc}); send multipart/form-data"))
-            except XQueueBridgeError as exc:
+            except RequestRefused as exc:
                 return _error(exc)
             except Exception as exc:
                 # Every write of a request is one transaction, so an error here means nothing was recorded.
@@ -117,7 +117,7 @@ def xqueue_view(*methods: str, session: bool = True):
     return decorate
 
 
-def _error(exc: XQueueBridgeError) -> JsonResponse:
+def _error(exc: RequestRefused) -> JsonResponse:
     log.info("XQueue request refused (%s): %s", exc.http_status, exc.message)
     return envelope(False, exc.message, status=exc.http_status)
 
@@ -157,7 +157,7 @@ def status_view(request: HttpRequest) -> JsonResponse:
 def submit_view(request: HttpRequest) -> JsonResponse:
     submit_request = parse_submit(request.POST)
     check_files(request.FILES)
-    _, length = api.submit(submit_request, request.FILES)
+    _, length = queue_api.submit(submit_request, request.FILES)
     return envelope(True, str(length))
 
 
@@ -170,13 +170,13 @@ def _queue_name(request: HttpRequest, endpoint: str) -> str:
 
 @xqueue_view("GET")
 def get_queuelen_view(request: HttpRequest) -> JsonResponse:
-    return envelope(True, api.queue_length(_queue_name(request, "get_queuelen")))
+    return envelope(True, queue_api.queue_length(_queue_name(request, "get_queuelen")))
 
 
 @xqueue_view("GET")
 def get_submission_view(request: HttpRequest) -> JsonResponse:
     queue_name = _queue_name(request, "get_submission")
-    submission = api.pull(queue_name)
+    submission = queue_api.pull(queue_name)
     if submission is None:
         return envelope(False, f"Queue '{queue_name}' is empty")
 
@@ -184,14 +184,15 @@ def get_submission_view(request: HttpRequest) -> JsonResponse:
         url = default_storage.url(path)
         if url.startswith(("http://", "https://")):
             return url
-        return request.build_absolute_uri(reverse("xqueue-file", args=[path.removeprefix(api.FILES_PREFIX + "/")]))
+        token_path = path.removeprefix(queue_api.FILES_PREFIX + "/")
+        return request.build_absolute_uri(reverse("xqueue-file", args=[token_path]))
 
-    return envelope(True, json.dumps(api.grader_payload(submission, file_url)))
+    return envelope(True, json.dumps(queue_api.grader_payload(submission, file_url)))
 
 
 @xqueue_view("POST")
 def put_result_view(request: HttpRequest) -> JsonResponse:
-    outcome = api.put_result(parse_reply(request.POST))
+    outcome = queue_api.put_result(parse_reply(request.POST))
     if not outcome.accepted:
         log.info("reply for submission %s refused: %s", outcome.submission.pk, outcome.refusal)
         return envelope(False, outcome.refusal, status=422)
@@ -202,7 +203,7 @@ def file_view(request: HttpRequest, path: str) -> FileResponse:
     """An uploaded file; its URL holds a random folder name, which is what grants access (like a signed URL)."""
     if request.method != "GET" or ".." in path.split("/"):
         raise Http404("no such file")
-    name = f"{api.FILES_PREFIX}/{path}"
+    name = f"{queue_api.FILES_PREFIX}/{path}"
     if not default_storage.exists(name):
         raise Http404("no such file")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -93,7 +93,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "xqueue_bridge.urls"
-WSGI_APPLICATION = "xqueue_bridge.wsgi.application"
+WSGI_APPLICATION = "xqueue_bridge.runtime.wsgi.application"
 
 TEMPLATES = [
     {
@@ -164,7 +164,7 @@ XQUEUE_BRIDGE = {
         "XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS", "http://127.0.0.1:*,http://localhost:*"
     ),
     "DELIVERY_MODE": os.environ.get("XQUEUE_BRIDGE_DELIVERY_MODE", "thread"),
-    "CELERY_APP": "xqueue_bridge.celery_app.app",
+    "CELERY_APP": "xqueue_bridge.runtime.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
     "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
@@ -176,7 +176,8 @@ XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
 if REDIS_URL:
-    EVENT_BUS_PRODUCER = "xqueue_bridge.bus.create_producer"  # edx-event-bus-redis's stream, failures reported
+    # edx-event-bus-redis's stream, with failures reported to the outbox.
+    EVENT_BUS_PRODUCER = "xqueue_bridge.transports.bus.create_producer"
     EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
     EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
     if os.environ.get("EVENT_BUS_TOPIC_PREFIX"):  # must equal the prefix of the LMS's consumer

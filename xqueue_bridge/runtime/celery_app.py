@@ -1,5 +1,5 @@
 """
-Celery application of a standalone bridge: ``celery -A xqueue_bridge.celery_app worker -B``.
+Celery application of a standalone bridge: ``celery -A xqueue_bridge.runtime.celery_app worker -B``.
 
 Celery settings come from the Django settings with the ``CELERY_`` prefix (broker: CELERY_BROKER_URL).
 The web process queues a ``deliver`` task per result after commit (setting CELERY_APP names this app);
@@ -11,11 +11,11 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xqueue_bridge.settings.standalone")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xqueue_bridge.runtime.settings")
 
 app = Celery("xqueue_bridge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["xqueue_bridge"])
+app.autodiscover_tasks(["xqueue_bridge.outbox"])
 
 
 @app.on_after_configure.connect

@@ -2,16 +2,17 @@
 
 from celery import shared_task
 
-from xqueue_bridge import delivery
+from xqueue_bridge.outbox.attempts import attempt
+from xqueue_bridge.outbox.runners import CELERY_TASK, drain
 
 
-@shared_task(name="xqueue_bridge.deliver", acks_late=True, ignore_result=True)
-def deliver(delivery_id: int) -> None:
+@shared_task(name=CELERY_TASK, acks_late=True, ignore_result=True)
+def attempt_task(delivery_id: int) -> None:
     """Attempt one delivery (a no-op if it is not due or another process holds it)."""
-    delivery.attempt(delivery_id)
+    attempt(delivery_id)
 
 
 @shared_task(name="xqueue_bridge.drain", ignore_result=True)
-def drain() -> int:
+def drain_task() -> int:
     """Attempt every due delivery; schedule it (celery beat) to pick up retries."""
-    return delivery.drain()
+    return drain()

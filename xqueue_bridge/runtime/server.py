@@ -6,7 +6,7 @@ from gunicorn.app.base import BaseApplication
 
 
 def _start_drainer(worker) -> None:
-    from xqueue_bridge.delivery import start_drainer_thread
+    from xqueue_bridge.outbox.runners import start_drainer_thread
 
     start_drainer_thread()
 
@@ -22,7 +22,7 @@ class BridgeApplication(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        from xqueue_bridge.wsgi import application
+        from xqueue_bridge.runtime.wsgi import application
 
         return application
 

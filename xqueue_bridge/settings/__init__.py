@@ -1,1 +1,0 @@
-"""Django settings modules for running the bridge on its own (``xqueue-bridge`` uses ``standalone``)."""
