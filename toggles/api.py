@@ -13,10 +13,10 @@ import heapq
 import itertools
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
-from toggles import snapshot
+from toggles import loading
 from toggles.data import ChangeEntry, FlagDecision
 from toggles.flags import CourseFlag, get_flag
 from toggles.keys import course_ref, validate_org
@@ -105,7 +105,7 @@ def set_percentage(
 
 def current_percentage(flag: CourseFlag | str) -> Decimal:
     """The flag's percentage as last written (read from the database, not the cache); 0 without one."""
-    return snapshot.latest_percentage(_flag_name(flag)) or Decimal(0)
+    return loading.latest_percentage(_flag_name(flag)) or Decimal(0)
 
 
 def history(
@@ -171,6 +171,4 @@ def _who(reason: str, changed_by: str, user, changed_at: datetime.datetime | Non
 
 
 def _db(model) -> str:
-    from django.db import router
-
     return router.db_for_write(model)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from edx_toggles.toggles.state import ToggleStateReport, get_or_create_toggle_response
 
 from toggles.cache import store
-from toggles.flags import course_flags
+from toggles.registry import course_flags
 
 
 class CourseFlagStateReport(ToggleStateReport):

@@ -21,8 +21,9 @@ from toggles import api as toggles_api
 from toggles.exceptions import TogglesError
 from toggles.flags import CourseFlag, get_flag
 from toggles.keys import course_ref, looks_like_course_key, validate_org
+from toggles.loading import read_everyone
 from toggles.models import CourseOverride
-from toggles.snapshot import format_percent, read_everyone
+from toggles.snapshot import format_percent
 from toggles.validation import validate_changed_by, validate_percentage, validate_reason
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
