@@ -35,7 +35,7 @@ TESTS = SERVICES + [
     "edx-submissions==4.0.2",
 ]
 
-LINT = ["ruff>=0.6"]
+LINT = ["ruff>=0.6", "import-linter>=2.5"]
 
 setup(
     name="xqueue-bridge",
