@@ -33,6 +33,8 @@ TESTS = SERVICES + [
     "hypothesis>=6.100",
     # The differential test feeds the same grader replies to edx-submissions' own put_result.
     "edx-submissions==4.0.2",
+    # The toggle and settings contract tests read the annotations the way Open edX's tools do.
+    "code-annotations>=2.0",
 ]
 
 LINT = ["ruff>=0.6", "import-linter>=2.5"]
