@@ -12,7 +12,6 @@ import pytest
 from waffle.testutils import override_flag
 
 from toggles import api
-from toggles.data import FlagSummary
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +45,7 @@ def test_summary_counts_the_overrides_in_effect_and_names_the_percentage():
     api.set_course_override(EVENT_DELIVERY, "course-v1:edX+C+1", "unset", **WHO)
     api.set_org_override(EVENT_DELIVERY, "MITx", "off", **WHO)
     api.set_percentage(EVENT_DELIVERY, "12.5", **WHO)
-    assert api.summary(EVENT_DELIVERY) == FlagSummary(
+    assert api.summary(EVENT_DELIVERY) == api.FlagSummary(
         flag=EVENT_DELIVERY.name,
         percent=Decimal("12.50"),
         global_default=False,
