@@ -29,6 +29,7 @@ demo: $(VENV)/.base
 # The whole suite on each database backend, with the real services (started if not answering).
 test: $(VENV)/.tests services
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
+	$(BIN)/lint-imports
 	XQUEUE_BRIDGE_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=mysql $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=postgresql $(BIN)/pytest $(PYTEST_ARGS)
@@ -39,8 +40,10 @@ test-sqlite test-mysql test-postgresql: test-%: $(VENV)/.tests services
 services:
 	scripts/ensure-services
 
+# Import contracts (pyproject.toml [tool.importlinter]): no import loop, and the forbidden directions.
 lint: $(VENV)/.tests
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.tests
 	$(BIN)/python -m bench

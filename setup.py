@@ -4,7 +4,6 @@ from setuptools import find_packages, setup
 
 BASE = [
     "Django>=5.2,<5.3",
-    "djangorestframework>=3.15",
     "openedx-events>=10.1,<11",
     "edx-toggles>=6.0",
     "django-waffle>=4.0",
@@ -33,9 +32,11 @@ TESTS = SERVICES + [
     "hypothesis>=6.100",
     # The differential test feeds the same grader replies to edx-submissions' own put_result.
     "edx-submissions==4.0.2",
+    # The toggle and settings contract tests read the annotations the way Open edX's tools do.
+    "code-annotations>=2.0",
 ]
 
-LINT = ["ruff>=0.6"]
+LINT = ["ruff>=0.6", "import-linter>=2.5"]
 
 setup(
     name="xqueue-bridge",
@@ -50,7 +51,6 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["xqueue_bridge", "xqueue_bridge.*", "toggles", "toggles.*"]),
     include_package_data=True,
-    package_data={"xqueue_bridge": ["templates/xqueue_bridge/*.html"]},
     install_requires=BASE,
     extras_require={"services": SERVICES, "tests": TESTS, "lint": LINT},
     entry_points={"console_scripts": ["xqueue-bridge = xqueue_bridge.runtime.cli:main"]},
