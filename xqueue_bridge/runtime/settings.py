@@ -21,9 +21,12 @@ Environment variables (all optional):
 ``XQUEUE_BRIDGE_QUEUES``           comma-separated queue names; ``test-pull``
 ``XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS``  comma-separated ``scheme://host[:port|*]``;
                                    ``http://127.0.0.1:*,http://localhost:*``
-``XQUEUE_BRIDGE_USERS``            JSON ``{"lms": "password", ...}`` for ``xqueue-bridge users``
+``XQUEUE_BRIDGE_USERS``            JSON ``{"lms": {"password": "...", "role": "lms"}, ...}`` for
+                                   ``xqueue-bridge users`` (``{"name": "password"}``: a legacy account)
 ``XQUEUE_BRIDGE_DELIVERY_MODE``    ``thread`` | ``sync`` | ``celery`` | ``worker``
 ``XQUEUE_BRIDGE_RECEIVING_ENDS``   ``1`` (host the callback URL and the event receiver) or ``0``
+``XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET``  key signing the bridge's callbacks (32+ characters); derived
+                                   from ``SECRET_KEY`` if unset
 ``XQUEUE_BRIDGE_PULL_TIMEOUT``     seconds before an unanswered pull is served again; ``300``
 ``XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE``  CA bundle that signs the LMS's certificate (internal CA)
 ``XQUEUE_BRIDGE_POINTS_POSSIBLE``  JSON ``{"usage key" | "course id" | "queue:NAME": points}``
@@ -166,6 +169,7 @@ XQUEUE_BRIDGE = {
     "DELIVERY_MODE": os.environ.get("XQUEUE_BRIDGE_DELIVERY_MODE", "thread"),
     "CELERY_APP": "xqueue_bridge.runtime.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
+    "RECEIVING_ENDS_SECRET": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET") or None,
     "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
     "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
     "POINTS_POSSIBLE": json.loads(os.environ.get("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}")),
