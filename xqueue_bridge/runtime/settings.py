@@ -12,6 +12,8 @@ Environment variables (all optional):
 ``REDIS_URL``                      turns on the Redis event bus producer for the score event
 ``EVENT_BUS_TOPIC``                topic of the score event on the bus; ``external-grader-score``
 ``EVENT_BUS_TOPIC_PREFIX``         prefix of the bus's stream names; none (must equal the LMS consumer's)
+``EVENT_BUS_PRODUCER``             the producer (openedx-events); ``edx_event_bus_redis.create_producer``
+``EVENTS_SERVICE_NAME``            source of the events sent (``openedx/NAME/web``); ``xqueue-bridge``
 ``CELERY_BROKER_URL``              broker of the Celery delivery mode; defaults to ``REDIS_URL``
 ``SECRET_KEY``                     Django secret key; else one is made once and kept in the home folder
 ``ALLOWED_HOSTS``                  comma-separated host names clients use; ``127.0.0.1,localhost,[::1]``
@@ -173,11 +175,13 @@ XQUEUE_BRIDGE = {
 TOGGLES = {"CACHE_TTL": float(os.environ.get("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5"))}
 XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
 
+# The source of the events the bridge sends (openedx/xqueue-bridge/web), as an LMS's is openedx/lms/web.
+EVENTS_SERVICE_NAME = os.environ.get("EVENTS_SERVICE_NAME", "xqueue-bridge")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
 if REDIS_URL:
-    # edx-event-bus-redis's stream, with failures reported to the outbox.
-    EVENT_BUS_PRODUCER = "xqueue_bridge.transports.bus.create_producer"
+    # openedx-events' standard producer setting; the bridge reports its failed writes (transports/bus.py).
+    EVENT_BUS_PRODUCER = os.environ.get("EVENT_BUS_PRODUCER", "edx_event_bus_redis.create_producer")
     EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
     EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
     if os.environ.get("EVENT_BUS_TOPIC_PREFIX"):  # must equal the prefix of the LMS's consumer
