@@ -69,6 +69,22 @@ DEFAULTS: dict[str, Any] = {
     # Whether the bridge hosts the receiving ends itself: the xqueue_callback-compatible URL and a
     # receiver of EXTERNAL_GRADER_SCORE_SUBMITTED. Turn off beside a real LMS.
     "RECEIVING_ENDS": True,
+    # .. setting_name: XQUEUE_BRIDGE['EVENT_RECEIVERS']
+    # .. setting_default: [] (standalone); inside an LMS the plugin settings make it
+    #   ["lms.djangoapps.grades.signals.handlers.handle_external_grader_score"]
+    # .. setting_description: Dotted paths of in-process receivers of EXTERNAL_GRADER_SCORE_SUBMITTED that
+    #   are receiving ends of the event path: each is called as the signal calls its receivers, on its own,
+    #   and confirms a result when it returns (a receiver that raises is retried; the ends that confirmed
+    #   are not sent to again). A receiver connected to the signal but not listed here does not get the
+    #   bridge's results. A path that cannot be imported is not counted as a receiving end.
+    "EVENT_RECEIVERS": [],
+    # .. setting_name: XQUEUE_BRIDGE['PLUGIN_URL_PREFIX']
+    # .. setting_default: "xqueue-bridge/"
+    # .. setting_description: Inside an LMS, the path under which the plugin serves the XQueue API: with the
+    #   default, ``/xqueue-bridge/xqueue/submit/`` and the rest, so the LMS's ``XQUEUE_INTERFACE["url"]``
+    #   and xqueue-watcher's ``SERVER`` are ``https://LMS_HOST/xqueue-bridge``. Empty: ``/xqueue/...`` at the
+    #   LMS's root. Read when the LMS loads its URLs.
+    "PLUGIN_URL_PREFIX": "xqueue-bridge/",
     # Remove scripts, event handlers and javascript: URLs from grader HTML before a learner sees it.
     "SANITIZE_FEEDBACK": True,
     # Size limits of the intake (bytes / count). A request over them is refused with HTTP 413.
