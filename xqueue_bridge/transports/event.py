@@ -211,10 +211,10 @@ def send_score_event(score: ExternalGraderScoreData, *, confirmed: Iterable[str]
         except Exception as exc:  # this end has not taken the result; the others still get their chance
             # Kept whole: the outbox redacts secrets (the queue key) before it cuts the message to length.
             what = "bus write failed" if end.startswith(BUS_END_PREFIX) else "receiver raised"
-            outcomes.append(EndOutcome(end=end, error=f"{what} {type(exc).__name__}: {exc} (at {end})"))
+            outcomes.append(EndOutcome(end=end, error=f"{what} {type(exc).__name__}: {exc}"))
         else:
             outcomes.append(EndOutcome(end=end))
-    failed = [outcome.error for outcome in outcomes if not outcome.ok]
-    return DeliveryResult(
-        ok=not failed, duration=time.monotonic() - started, error="; ".join(failed) or None, ends=tuple(outcomes)
-    )
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    # One failing end: its error as it is (its DeliveryEnd row names it); several: each named.
+    error = failed[0].error if len(failed) == 1 else "; ".join(f"{o.end}: {o.error}" for o in failed) or None
+    return DeliveryResult(ok=not failed, duration=time.monotonic() - started, error=error, ends=tuple(outcomes))
