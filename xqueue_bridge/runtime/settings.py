@@ -9,7 +9,37 @@ its default are in the README ("Settings", "Shadow mode") and where it is define
 (``XQUEUE_BRIDGE``), ``toggles/conf.py`` (``TOGGLES``), Django's documentation for Django's own. Only a
 default that differs here is given.
 
-==========================================  ======================================================="""
+==========================================  ==============================================================
+``XQUEUE_BRIDGE_HOME``                      the data folder: SQLite database, ``MEDIA_ROOT``, secret key;
+                                            ``./.xqueue-bridge``
+``DATABASE_URL``                            ``DATABASES["default"]`` (dj-database-url); SQLite in the home
+``REDIS_URL``                               the event bus producer (``EVENT_BUS_*``) and the Celery broker
+``EVENT_BUS_TOPIC``                         ``EVENT_BUS_TOPIC``; ``external-grader-score``
+``EVENT_BUS_TOPIC_PREFIX``                  ``EVENT_BUS_TOPIC_PREFIX``
+``EVENT_BUS_PRODUCER``                      ``EVENT_BUS_PRODUCER``; ``edx_event_bus_redis.create_producer``
+``EVENTS_SERVICE_NAME``                     ``EVENTS_SERVICE_NAME`` (source ``openedx/NAME/web``); ``xqueue-bridge``
+``CELERY_BROKER_URL``                       ``CELERY_BROKER_URL``; ``REDIS_URL``, else in memory
+``SECRET_KEY``                              ``SECRET_KEY``; else one made once and kept in the home folder
+``ALLOWED_HOSTS``                           ``ALLOWED_HOSTS``, comma-separated; ``127.0.0.1,localhost,[::1]``
+``CSRF_TRUSTED_ORIGINS``                    ``CSRF_TRUSTED_ORIGINS``, comma-separated
+``XQUEUE_BRIDGE_BEHIND_TLS_PROXY``          ``1``: ``SECURE_PROXY_SSL_HEADER`` for ``X-Forwarded-Proto``
+``XQUEUE_BRIDGE_QUEUES``                    ``XQUEUE_BRIDGE["QUEUES"]``, comma-separated
+``XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS``  ``XQUEUE_BRIDGE["ALLOWED_CALLBACK_ORIGINS"]``, comma-separated;
+                                            ``http://127.0.0.1:*,http://localhost:*``
+``XQUEUE_BRIDGE_DELIVERY_MODE``             ``XQUEUE_BRIDGE["DELIVERY_MODE"]``
+``XQUEUE_BRIDGE_RECEIVING_ENDS``            ``XQUEUE_BRIDGE["RECEIVING_ENDS"]``: ``1`` or ``0``
+``XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET``     ``XQUEUE_BRIDGE["RECEIVING_ENDS_SECRET"]``
+``XQUEUE_BRIDGE_PULL_TIMEOUT``              ``XQUEUE_BRIDGE["PULL_TIMEOUT"]``
+``XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE``        ``XQUEUE_BRIDGE["CALLBACK_VERIFY"]``: the CA bundle's path
+``XQUEUE_BRIDGE_POINTS_POSSIBLE``           ``XQUEUE_BRIDGE["POINTS_POSSIBLE"]``, JSON
+``XQUEUE_BRIDGE_FLAG_CACHE_TTL``            ``TOGGLES["CACHE_TTL"]``
+``XQUEUE_BRIDGE_USERS``                     ``XQUEUE_BRIDGE_USERS`` (JSON), read by ``xqueue-bridge users``
+                                            ``{"lms": {"password": "...", "role": "lms"}, ...}``
+``XQUEUE_BRIDGE_LOG_LEVEL``                 the root logger's level; ``INFO``
+==========================================  ==============================================================
+
+``XQUEUE_BRIDGE["CELERY_APP"]`` is the bridge's own Celery app (``xqueue_bridge.runtime.celery_app.app``).
+"""
 
 import json
 import os
@@ -153,11 +183,13 @@ XQUEUE_BRIDGE = {
 TOGGLES = {"CACHE_TTL": float(os.environ.get("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5"))}
 XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
 
+# The source of the events the bridge sends (openedx/xqueue-bridge/web), as an LMS's is openedx/lms/web.
+EVENTS_SERVICE_NAME = os.environ.get("EVENTS_SERVICE_NAME", "xqueue-bridge")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
 if REDIS_URL:
-    # edx-event-bus-redis's stream, with failures reported to the outbox.
-    EVENT_BUS_PRODUCER = "xqueue_bridge.transports.bus.create_producer"
+    # openedx-events' standard producer setting; the bridge reports its failed writes (transports/bus.py).
+    EVENT_BUS_PRODUCER = os.environ.get("EVENT_BUS_PRODUCER", "edx_event_bus_redis.create_producer")
     EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
     EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
     if os.environ.get("EVENT_BUS_TOPIC_PREFIX"):  # must equal the prefix of the LMS's consumer
