@@ -75,7 +75,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_REQUEST_BYTES": 20 * 1024 * 1024,
     "MAX_FILES": 20,
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
-    "MAX_REPLY_BYTES": 1024 * 1024,
+    # .. setting_name: XQUEUE_BRIDGE['MAX_REPLY_BYTES']
+    # .. setting_default: 2.5 MiB (2621440)
+    # .. setting_description: Largest grader reply (xqueue_body, UTF-8 bytes) accepted. Legacy XQueue
+    #   forwards any reply whose put_result form body fits Django's default DATA_UPLOAD_MAX_MEMORY_SIZE
+    #   (2.5 MiB), so the same size is accepted here. A larger reply is a failed grading attempt of its
+    #   submission on every path: refused with HTTP 413 and the reason, re-queued for a fresh grading, and
+    #   after MAX_GRADING_ATTEMPTS failed with the learner's failure notice. ``manage check`` refuses a value
+    #   above DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_REQUEST_BYTES.
+    "MAX_REPLY_BYTES": 2560 * 1024,
     # Days ``xqueue-bridge purge-submissions`` keeps finished submissions (learner code, grader replies).
     "SUBMISSION_RETENTION_DAYS": 90,
     # Shadow comparison (xqueue_bridge.shadow; docs/decisions/0008-shadow-comparison.rst).
