@@ -10,11 +10,17 @@ class XQueueBridgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from toggles import proposals
         from xqueue_bridge import signals
+        from xqueue_bridge.checks import check_settings
         from xqueue_bridge.outbox.runners import start_attempt
+        from xqueue_bridge.stage.guard import guard_admin_change
 
         checks.register(check_event_path_reaches_someone, checks.Tags.compatibility)
+        checks.register(check_settings)
         signals.delivery_enqueued.connect(start_attempt, dispatch_uid="xqueue_bridge.start_attempt")
+        # The toggles admin's add forms move stages too: they obey the same guard as the rollout API.
+        proposals.register_guard(guard_admin_change)
 
 
 def check_event_path_reaches_someone(app_configs=None, **kwargs):

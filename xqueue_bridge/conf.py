@@ -112,7 +112,20 @@ DEFAULTS: dict[str, Any] = {
     # When a course in a shadow stage may move to the next stage (``xqueue-bridge readiness``): at least
     # MIN_COMPARISONS decided comparisons in its current stage, the first at least MIN_HOURS ago, a mismatch
     # rate (mismatched / decided) and an error rate (errored / all) at or below the maxima.
-    "READINESS": {"MIN_COMPARISONS": 100, "MIN_HOURS": 24.0, "MAX_MISMATCH_RATE": 0.0, "MAX_ERROR_RATE": 0.0},
+    # The mismatch rate counts what the learner gets (docs/decisions/0010); differences of record are
+    # reported beside it and block only with BLOCK_ON_RECORD_DIFFERENCES.
+    "READINESS": {
+        "MIN_COMPARISONS": 100,
+        "MIN_HOURS": 24.0,
+        "MAX_MISMATCH_RATE": 0.0,
+        "MAX_ERROR_RATE": 0.0,
+        # .. setting_name: XQUEUE_BRIDGE['READINESS']['BLOCK_ON_RECORD_DIFFERENCES']
+        # .. setting_default: False
+        # .. setting_description: Also hold differences of record (what the paths carry or store that no
+        #   learner sees: the event's integer points_earned, Avro truncation, a path's error code) to
+        #   MAX_MISMATCH_RATE. Off: they are counted and listed beside readiness, blocking nothing.
+        "BLOCK_ON_RECORD_DIFFERENCES": False,
+    },
     # Opt-in guardrail: move a course in shadow_event or event back to shadow_callback (a course override by
     # "guardrail" whose reason gives the figures) when, over the last WINDOW_HOURS and at least MIN_COMPARISONS
     # results, its mismatch rate or its error rate (results the event path failed: refused, given up,
@@ -127,6 +140,13 @@ DEFAULTS: dict[str, Any] = {
         "CHECK_INTERVAL": 60.0,
     },
 }
+
+
+# .. setting_name: XQUEUE_BRIDGE['SWITCH_OFF']['RECENT_DAYS']
+# .. setting_default: 30
+# .. setting_description: ``xqueue-bridge switch-off --check`` looks at the courses with a submission in
+#   the last RECENT_DAYS days: each must be in the event stage before the shim can be switched off.
+DEFAULTS["SWITCH_OFF"] = {"RECENT_DAYS": 30}
 
 
 def get_setting(name: str) -> Any:

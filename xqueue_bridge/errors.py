@@ -106,6 +106,18 @@ class UpdateRefused(XQueueBridgeError):
         self.lms_status = lms_status
 
 
+class StageMoveRefused(XQueueBridgeError):
+    """A rollout change refused by the stage guard; ``reasons`` lists each refused course or the unseen key."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.reasons = reasons
+
+
+class UnknownForcedMove(XQueueBridgeError, LookupError):
+    """A forced-move id that names no recorded forced move."""
+
+
 class UnknownStage(XQueueBridgeError, ValueError):
     """A stage name that is not one of the four stages (callback, shadow_callback, shadow_event, event)."""
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from xqueue_bridge.conf import get_setting
+from xqueue_bridge.management.arguments import bad_argument
 
 
 def ensure_user(username: str, password: str) -> bool:
@@ -46,10 +47,10 @@ class Command(BaseCommand):
         for item in options["user"]:
             name, sep, password = item.partition(":")
             if not sep or not name or not password:
-                raise CommandError(f"--user {name!r}...: expected NAME:PASSWORD with both parts non-empty")
+                raise bad_argument(f"--user {name!r}...: expected NAME:PASSWORD with both parts non-empty")
             accounts[name] = password
         if not accounts:
-            raise CommandError("No accounts given: set XQUEUE_BRIDGE_USERS or pass --user NAME:PASSWORD")
+            raise bad_argument("No accounts given: set XQUEUE_BRIDGE_USERS or pass --user NAME:PASSWORD")
         with transaction.atomic():
             for name, password in accounts.items():
                 created = ensure_user(name, password)
