@@ -25,6 +25,7 @@ Operating
   replay             queue dead deliveries again (--dry-run lists them first)
   shadow-report      comparisons of the two paths per course, org or queue
   readiness          which courses may move to the next stage, and why the others may not
+  switch-off         --check: can the shim be switched off? (exit 1 and what remains, or the steps)
   purge-comparisons  delete stored comparisons older than the retention period
   purge-submissions  delete finished submissions (and their files) older than the retention period
   manage ...         any Django management command (migrate, createsuperuser, ...)

@@ -167,6 +167,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+def _env_number(name: str, default: str):
+    """A number from the environment; a value that is none stays text, for ``manage check`` to name."""
+    text = os.environ.get(name, default)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _env_json(name: str, default: str):
+    """JSON from the environment; text that is not JSON stays text, for ``manage check`` to name."""
+    text = os.environ.get(name, default)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 XQUEUE_BRIDGE = {
     "QUEUES": _env_list("XQUEUE_BRIDGE_QUEUES", "test-pull"),
     "ALLOWED_CALLBACK_ORIGINS": _env_list(
@@ -176,9 +194,9 @@ XQUEUE_BRIDGE = {
     "CELERY_APP": "xqueue_bridge.runtime.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "RECEIVING_ENDS_SECRET": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET") or None,
-    "PULL_TIMEOUT": float(os.environ.get("XQUEUE_BRIDGE_PULL_TIMEOUT", "300")),
+    "PULL_TIMEOUT": _env_number("XQUEUE_BRIDGE_PULL_TIMEOUT", "300"),
     "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
-    "POINTS_POSSIBLE": json.loads(os.environ.get("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}")),
+    "POINTS_POSSIBLE": _env_json("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}"),
 }
 TOGGLES = {"CACHE_TTL": float(os.environ.get("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5"))}
 XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))

@@ -6,6 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from xqueue_bridge.arguments import bad_argument, course_key
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.outbox.replay import describe
 
@@ -21,11 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["table", "json"], default="table")
 
     def handle(self, *args, **options):
+        if options["limit"] < 1:
+            raise bad_argument(f"--limit {options['limit']}: expected a number of deliveries of 1 or more")
         deliveries = Delivery.objects.select_related("submission").order_by("-id")
         if options["status"]:
             deliveries = deliveries.filter(status=options["status"])
         if options["course"]:
-            deliveries = deliveries.filter(submission__course_id=options["course"])
+            deliveries = deliveries.filter(submission__course_id=course_key(options["course"]))
         if options["queue"]:
             deliveries = deliveries.filter(submission__queue_name=options["queue"])
         rows = [
