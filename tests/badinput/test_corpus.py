@@ -10,9 +10,9 @@ import json
 import pytest
 import requests
 
-from tests.badinput.corpus import EVENT_REPLIES, POINTS_POSSIBLE, REPLIES, SUBMITS, Case
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.corpus import EVENT_REPLIES, POINTS_POSSIBLE, REPLIES, SUBMITS, Case
+from tests.support.grading import REPLY
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient
 
@@ -120,8 +120,8 @@ def test_each_bad_reply_gets_its_error_and_each_accepted_one_is_delivered_verbat
 
 
 def test_on_the_event_path_an_unscorable_reply_is_refused_with_its_reason_and_graded_again(
-    bridge_url, grader, queue, lms_server, receiver, set_stage, subtests
+    bridge_url, grader, queue, lms_server, receiver, stage, subtests
 ):
-    set_stage("event")
+    stage("event")
     run_replies(EVENT_REPLIES, bridge_url, grader, queue, lms_server, receiver, subtests, "event")
     assert lms_server.calls == []

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import threading
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY, bridge_settings, wait_for
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient
 

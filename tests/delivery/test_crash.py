@@ -12,10 +12,11 @@ import json
 
 import pytest
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
-from tests.support.helpers import REPLY, wait_for
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.grading import REPLY
 from tests.support.lms import Fault
 from tests.support.processes import free_port, serve
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 

@@ -1,11 +1,14 @@
-"""Builders shared by the renderer and sink tests: one learner, one queued problem, grader replies."""
+"""
+One learner's problem in the standalone sink, for the renderer and sink tests: queue it as the LMS does,
+build the score updates both receiving ends make, and read back its state and updates.
+"""
 
 from __future__ import annotations
 
 import json
 
+from tests.support.lms import callback_url
 from xqueue_bridge.data import ScoreUpdate
-from xqueue_bridge.keys import quote_slashes
 from xqueue_bridge.sink import learners
 
 COURSE = "course-v1:Org+Course+Run"
@@ -42,7 +45,7 @@ def callback_path(
     *, course_id: str = COURSE, user_id: str = USER, usage_key: str = USAGE, dispatch: str = "score_update"
 ) -> str:
     """The path of the LMS's callback URL for the learner's problem."""
-    return f"/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage_key)}/{dispatch}"
+    return callback_url("", course_id, user_id, usage_key=usage_key, dispatch=dispatch)
 
 
 def state():
