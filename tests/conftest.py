@@ -8,16 +8,15 @@ Helpers live in ``tests/support``.
 from __future__ import annotations
 
 import pytest
-from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.events import receiving_end
 from tests.support.lms import COURSE, FakeLms, callback_url, new_block, usage_key_for
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient
 from xqueue_bridge.sink import learners
 from xqueue_bridge.stage import rollout
 from xqueue_bridge.stage.decide import FLAGS_OF_STAGE, stage_name
-from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
 
 
 @pytest.fixture
@@ -28,11 +27,8 @@ def captured_events():
     def receiver(sender, signal, **kwargs):
         events.append(kwargs["score"])
 
-    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="tests-captured-events", weak=False)
-    register_receiving_end("tests captured events", lambda: True)
-    yield events
-    unregister_receiving_end("tests captured events")
-    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-captured-events")
+    with receiving_end(receiver, "tests captured events"):
+        yield events
 
 
 @pytest.fixture

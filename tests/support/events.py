@@ -1,10 +1,30 @@
-"""A receiver of the score event standing in for the LMS's: idempotent, and it can be told to fail."""
+"""
+Receivers of the score event in the test process: connected as a receiving end for a ``with`` block, and
+one standing in for the LMS's (idempotent, and it can be told to fail).
+"""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
+
+from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
+
+
+@contextlib.contextmanager
+def receiving_end(receiver: Callable, name: str) -> Iterator[None]:
+    """``receiver`` hears EXTERNAL_GRADER_SCORE_SUBMITTED, and the bridge counts it as a receiving end."""
+    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid=name, weak=False)
+    register_receiving_end(name, lambda: True)
+    try:
+        yield
+    finally:
+        unregister_receiving_end(name)
+        EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid=name)
 
 
 class ScoreReceiver:

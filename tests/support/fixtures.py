@@ -10,14 +10,12 @@ import threading
 
 import pytest
 import requests
-from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from tests.support.accounts import LMS_PASSWORD, LMS_USER
 from tests.support.config import FAST_RETRY, bridge_settings
-from tests.support.events import ScoreReceiver
+from tests.support.events import ScoreReceiver, receiving_end
 from tests.support.grading import Queue
 from xqueue_bridge.outbox import runners
-from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
 
 
 @pytest.fixture(autouse=True)
@@ -30,11 +28,8 @@ def lms_renders_elsewhere(settings):
 def receiver():
     """A receiver of the score event standing in for the LMS's (see ``ScoreReceiver``)."""
     recorder = ScoreReceiver()
-    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(recorder, dispatch_uid="tests-score-receiver", weak=False)
-    register_receiving_end("tests score receiver", lambda: True)
-    yield recorder
-    unregister_receiving_end("tests score receiver")
-    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-score-receiver")
+    with receiving_end(recorder, "tests score receiver"):
+        yield recorder
 
 
 @pytest.fixture
