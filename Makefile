@@ -1,5 +1,5 @@
-# xqueue-bridge: the two set-up commands of the README are `make demo` and `make test`.
-# Each creates the virtualenv (.venv) if needed and installs what it needs into it.
+# xqueue-bridge: the two set-up commands of the README are `make demo` and `make test` (`make test-quick`
+# for daily work). Each creates the virtualenv (.venv) if needed and installs what it needs into it.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-mysql test-postgresql services lint bench clean
+.PHONY: demo test test-quick test-sqlite test-mysql test-postgresql services lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(VENV)/.tests services
 	XQUEUE_BRIDGE_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=mysql $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+# Daily work: ruff, then the suite on SQLite without the tests marked slow (under two minutes).
+test-quick: $(VENV)/.tests services
+	$(BIN)/ruff check xqueue_bridge toggles tests bench
+	XQUEUE_BRIDGE_TEST_DB=sqlite $(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
 test-sqlite test-mysql test-postgresql: test-%: $(VENV)/.tests services
 	XQUEUE_BRIDGE_TEST_DB=$* $(BIN)/pytest $(PYTEST_ARGS)

@@ -413,6 +413,7 @@ def mismatches(observed: list[tuple[str, str, str]], expected: list[tuple[str, s
 # --- the tests -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bridge_matches_edx_submissions_reply_by_reply(lms, grader, reference_grader, lms_server,
                                                       captured_events, stage):
     """

@@ -58,6 +58,7 @@ def grader(bridge_url):
     return client
 
 
+@pytest.mark.slow
 def test_each_bad_submit_gets_its_error_and_each_accepted_one_is_graded_and_delivered(
     bridge_url, lms_session, grader, lms_server, subtests
 ):
@@ -112,6 +113,7 @@ def run_replies(cases: list[Case], bridge_url, grader, queue, lms_server, receiv
                 assert score.score_msg == body, case.name
 
 
+@pytest.mark.slow
 def test_each_bad_reply_gets_its_error_and_each_accepted_one_is_delivered_verbatim(
     bridge_url, grader, queue, lms_server, receiver, subtests
 ):
@@ -119,6 +121,7 @@ def test_each_bad_reply_gets_its_error_and_each_accepted_one_is_delivered_verbat
     assert receiver.calls == []
 
 
+@pytest.mark.slow
 def test_on_the_event_path_an_unscorable_reply_is_refused_with_its_reason_and_graded_again(
     bridge_url, grader, queue, lms_server, receiver, stage, subtests
 ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from xqueue_bridge.intake.callback_url import parse_callback_url
 from xqueue_bridge.intake.parsing import parse_reply, parse_submit
 from xqueue_bridge.transports.event import max_points, points_earned
 
+pytestmark = pytest.mark.slow  # hundreds of examples per property
 FAST = settings(max_examples=300, deadline=None)
 LMS = "http://127.0.0.1:8000"
 

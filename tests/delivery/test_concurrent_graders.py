@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
 from tests.support.config import bridge_settings
 from tests.support.grading import REPLY
@@ -20,6 +22,7 @@ SUBMISSIONS = 120
 GRADERS = 4
 
 
+@pytest.mark.slow
 def test_four_graders_pulling_at_once_never_get_the_same_submission(bridge_url, queue, lms_server):
     submitted = {queue.submit().pk for _ in range(SUBMISSIONS)}
     served: dict[int, list[int]] = {n: [] for n in range(GRADERS)}

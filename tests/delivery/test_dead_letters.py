@@ -76,6 +76,7 @@ def test_deliveries_lists_the_dead_ones_with_their_reason(dead):
     assert run("deliveries", "--status", "delivered") == "no deliveries\n"
 
 
+@pytest.mark.slow
 def test_the_command_line_lists_dead_deliveries_as_a_real_process(dead):
     listed = subprocess.run(
         [sys.executable, "-m", "xqueue_bridge", "deliveries", "--status", "dead", "--format", "json"],

@@ -17,6 +17,7 @@ from tests.support.lms import OK, FakeLms, Fault
 from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery
 
+pytestmark = pytest.mark.slow  # each fault is waited out in real time
 RESULTS = 8
 
 

@@ -127,6 +127,7 @@ URLS = (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(url=URLS)
 def test_any_url_accepted_is_one_the_client_sends_to_an_allowed_origin(url):
@@ -141,6 +142,7 @@ def test_any_url_accepted_is_one_the_client_sends_to_an_allowed_origin(url):
     assert parse_url(prepared.url).host == "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_the_url_property_is_checked_on_accepted_urls_too():
     """The strategy above reaches accepted URLs, so the property is not only ever vacuous."""
     accepted = []

@@ -76,6 +76,7 @@ def observed(tag: str, answers, lms_server, events) -> dict:
     return _untagged({"answers": answers, "learners": states, "callbacks": calls, "events": scores}, tag)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("shadowed", "plain"), [("shadow_callback", "callback"), ("shadow_event", "event")])
 def test_shadow_on_and_off_give_learners_lms_and_event_consumers_the_same(
     shadowed, plain, lms, grader, learner, lms_server, captured_events, stage
