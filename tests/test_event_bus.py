@@ -19,7 +19,8 @@ from openedx_events.apps import general_signal_handler
 from openedx_events.event_bus import get_producer
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from tests.support.lms import COURSE, submission_for
+from tests.support.grading import Grading
+from tests.support.lms import COURSE
 from tests.support.processes import bridge_process_env
 from xqueue_bridge.models import Delivery
 
@@ -76,11 +77,9 @@ def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, lear
     prefix, client = redis_bus
     stage("event")
     url, usage_key = learner(user_id=21, anonymous_id="anon-21", queuekey="bus-key-21", max_score=2)
-    header, body = submission_for(url, key="bus-key-21", anonymous_id="anon-21")
-    assert lms.submit(header, body, extra={"points_possible": "2"})[0] == 0
-    served = grader.get_submission("test-pull")
+    grading = Grading(lms, grader, url, key="bus-key-21", anonymous_id="anon-21", points_possible=2)
     reply = json.dumps({"correct": True, "score": 1.0, "msg": "<p>over the bus</p>"})
-    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+    assert grading.put(reply) == (True, "")
 
     assert Delivery.objects.get().status == "delivered"
     assert client.xlen(f"{prefix}-{TOPIC}") == 1  # produced, as Avro, on the stream
@@ -97,11 +96,9 @@ def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, lear
 
 def _event_result(lms, grader, learner, user_id: int) -> Delivery:
     url, _ = learner(user_id=user_id, anonymous_id=f"anon-{user_id}", queuekey=f"bus-key-{user_id}")
-    header, body = submission_for(url, key=f"bus-key-{user_id}", anonymous_id=f"anon-{user_id}")
-    assert lms.submit(header, body)[0] == 0
-    served = grader.get_submission("test-pull")
-    assert grader.put_result(served["xqueue_header"], json.dumps({"correct": True, "score": 1, "msg": "ok"})) == (
-        True, "")  # the grader hears success once the reply is recorded, whatever the bus does
+    grading = Grading(lms, grader, url, key=f"bus-key-{user_id}", anonymous_id=f"anon-{user_id}")
+    # The grader hears success once the reply is recorded, whatever the bus does.
+    assert grading.put(json.dumps({"correct": True, "score": 1, "msg": "ok"})) == (True, "")
     return Delivery.objects.get()
 
 

@@ -7,7 +7,7 @@ import json
 import requests
 
 from tests.support.config import bridge_settings
-from tests.support.grading import REPLY
+from tests.support.grading import REPLY, Grading
 from tests.support.lms import COURSE, submission_for, usage_key_for
 from xqueue_bridge.models import Delivery, Submission
 
@@ -53,11 +53,9 @@ def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_e
 
     stage("event")
     url, usage_key = learner(user_id=42, anonymous_id="anon-42", queuekey="queue-key-9", max_score=4)
-    header, body = submission_for(url, key="queue-key-9", anonymous_id="anon-42")
-    assert lms.submit(header, body, extra={"points_possible": "4"})[0] == 0
-    served = grader.get_submission("test-pull")
+    grading = Grading(lms, grader, url, key="queue-key-9", anonymous_id="anon-42", points_possible=4)
     reply = json.dumps({"correct": False, "score": 0.75, "msg": "<p>3 of 4</p>"})
-    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+    assert grading.put(reply) == (True, "")
 
     [score] = captured_events
     submission = Submission.objects.get()
