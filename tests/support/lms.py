@@ -68,6 +68,8 @@ def submission_for(url: str, *, queue: str = "test-pull", key: str = "lms-key-1"
 
 @attr.frozen
 class Fault:
+    """What the fake LMS does with one callback (the table above)."""
+
     kind: str = "ok"  # ok | status | hang | lost | slow
     status: int = 200
     seconds: float = 0.0
@@ -111,7 +113,7 @@ class FakeLms:
         self.lock = threading.Lock()
         self.waiting: set[str] = set()  # queue keys of problems waiting for a result
         self.updates: dict[str, list[str]] = collections.defaultdict(list)  # key -> bodies applied
-        self.calls: list[dict] = []  # every callback received, whatever its fate
+        self.calls: list[dict] = []  # every callback received, whatever its fate: path, form, key, fault
         self.faults_served: collections.Counter = collections.Counter()
         self.repeats_ignored = 0  # results heard again after they were applied
         self.on_call: Callable[[dict], None] | None = None  # a hook run before the answer (tests)
