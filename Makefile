@@ -1,5 +1,5 @@
-# xqueue-bridge: the two set-up commands of the README are `make demo` and `make test`.
-# Each creates the virtualenv (.venv) if needed and installs what it needs into it.
+# xqueue-bridge: the two set-up commands of the README are `make demo` and `make test` (`make test-quick`
+# for daily work). Each creates the virtualenv (.venv) if needed and installs what it needs into it.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-mysql test-postgresql services lint bench clean requirements upgrade
+.PHONY: demo test test-quick test-sqlite test-mysql test-postgresql services lint bench clean requirements upgrade
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: $(VENV)/.tests services
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
 	$(BIN)/lint-imports
 	$(MAKE) test-sqlite test-mysql test-postgresql
+
+# Daily work: ruff, then the suite on SQLite without the tests marked slow (under two minutes).
+test-quick: $(VENV)/.tests services
+	$(BIN)/ruff check xqueue_bridge toggles tests bench
+	XQUEUE_BRIDGE_TEST_DB=sqlite $(BIN)/pytest -q -m "not slow" $(PYTEST_ARGS)
 
 # Per database: the suite, then the LMS-shaped host that loads the bridge as a plugin (tests/lms_host).
 test-sqlite test-mysql test-postgresql: test-%: $(VENV)/.tests services

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from tests.support.helpers import bridge_settings
+from tests.support.config import bridge_settings
 
 BAD_SETTINGS = [
     ({"ALLOWED_CALLBACK_ORIGINS": ["ftp://lms.example.org"]}, "XQUEUE_BRIDGE['ALLOWED_CALLBACK_ORIGINS']"),

@@ -31,6 +31,7 @@ def _courses(out: str) -> dict[str, str]:
     return {block.splitlines()[0]: block for block in blocks if block.startswith("course-v1:")}
 
 
+@pytest.mark.slow
 def test_the_demo_moves_courses_through_the_stages_and_leaves_nothing_behind(tmp_path):
     done = _run("demo", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr

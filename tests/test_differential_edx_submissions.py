@@ -56,7 +56,8 @@ from submissions import api as submissions_api
 from submissions import urls as submissions_urls
 from submissions.models import ExternalGraderDetail, Score
 
-from tests.conftest import COURSE, GRADER_PASSWORD, GRADER_USER, set_stage, submission_for
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.lms import COURSE, submission_for
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.outbox.queueing import FAILURE_NOTICE_MSG
@@ -80,11 +81,6 @@ BLOCK = "differential"
 ANSWER = "def double(x):\n    return 2 * x\n"
 # What edx-submissions' put_result answers whenever it does not fail outright.
 SUCCESS = {"return_code": 0, "content": ""}
-
-
-def on_event_path() -> None:
-    """Put the bridge's course on the event path (a course override of the rollout flags)."""
-    set_stage("event")
 
 
 # --- the table -----------------------------------------------------------------------------------------
@@ -281,12 +277,11 @@ def submit_to_reference(learner: Learner, points_possible: int) -> ExternalGrade
     )
 
 
-def submit_to_bridge(lms, recording_lms, learner: Learner, points_possible: int) -> Submission:
+def submit_to_bridge(lms, lms_server, learner: Learner, points_possible: int) -> Submission:
     header, body = submission_for(
-        recording_lms.callback_url(user_id=LMS_USER_ID, block=learner.block), queue=learner.queue,
+        lms_server.callback_url(user_id=LMS_USER_ID, block=learner.block), queue=learner.queue,
         key=learner.queue_key, answer=ANSWER, anonymous_id=learner.anonymous_id,
     )
-    on_event_path()
     code, _ = lms.submit(header, body, extra={"points_possible": str(points_possible)})
     assert code == 0
     submission = Submission.objects.latest("pk")
@@ -318,8 +313,8 @@ def run_reference(learner, body, points_possible, grader, captured) -> tuple[Ext
     return detail, grade_once(grader, learner.queue, detail.submission.id, body, captured, status_of)
 
 
-def run_bridge(learner, body, points_possible, lms, grader, recording_lms, captured) -> tuple[Submission, Observed]:
-    submission = submit_to_bridge(lms, recording_lms, learner, points_possible)
+def run_bridge(learner, body, points_possible, lms, grader, lms_server, captured) -> tuple[Submission, Observed]:
+    submission = submit_to_bridge(lms, lms_server, learner, points_possible)
 
     def status_of():
         submission.refresh_from_db()
@@ -425,17 +420,19 @@ def mismatches(observed: list[tuple[str, str, str]], expected: list[tuple[str, s
 # --- the tests -----------------------------------------------------------------------------------------
 
 
-def test_bridge_matches_edx_submissions_reply_by_reply(lms, grader, reference_grader, recording_lms,
-                                                      captured_events):
+@pytest.mark.slow
+def test_bridge_matches_edx_submissions_reply_by_reply(lms, grader, reference_grader, lms_server,
+                                                      captured_events, stage):
     """
     Every reply of ``CASES``, through edx-submissions and then through the bridge; the outcomes are
     compared as one table (printed, and shown case by case on a mismatch).
     """
+    stage("event")
     observed, expected = [], []
     for case, learner in zip(CASES, CASE_LEARNERS, strict=True):
         detail, reference = run_reference(learner, case.body, case.points_possible, reference_grader,
                                           captured_events)
-        submission, bridge = run_bridge(learner, case.body, case.points_possible, lms, grader, recording_lms,
+        submission, bridge = run_bridge(learner, case.body, case.points_possible, lms, grader, lms_server,
                                         captured_events)
         observed.append((case.id, describe_reference(case, detail, reference),
                          describe_bridge(case, submission, bridge, reference.events)))
@@ -443,11 +440,11 @@ def test_bridge_matches_edx_submissions_reply_by_reply(lms, grader, reference_gr
         expected.append((case.id, expected_reference(outcome), expected_bridge(outcome)))
     print(table(observed))
     assert observed == expected, "outcomes not as the table says:\n" + mismatches(observed, expected)
-    assert recording_lms.calls == []  # the event path never calls the LMS back
+    assert lms_server.calls == []  # the event path never calls the LMS back
 
 
 def test_unscorable_replies_until_each_system_gives_up(
-    lms, grader, reference_grader, recording_lms, captured_events
+    lms, grader, reference_grader, lms_server, captured_events, stage
 ):
     """
     The same unscorable reply, again and again, until each system gives the submission up.
@@ -459,6 +456,7 @@ def test_unscorable_replies_until_each_system_gives_up(
     score_msg ``{"correct": null, "score": 0, "msg": <the notice>}``, which the LMS's ``score_update``
     renders as incorrect, 0 points, with the "could not be graded" message.
     """
+    stage("event")
     body = reply(correct=True, score="all", msg="<p>5 of 5 tests passed</p>")
     points_possible = 3
 
@@ -475,7 +473,7 @@ def test_unscorable_replies_until_each_system_gives_up(
 
     attempts = get_setting("MAX_GRADING_ATTEMPTS")
     assert attempts == 3  # the documented default
-    submission = submit_to_bridge(lms, recording_lms, LEARNER, points_possible)
+    submission = submit_to_bridge(lms, lms_server, LEARNER, points_possible)
     for attempt in range(1, attempts + 1):
         served = grader.get_submission(QUEUE)
         assert json.loads(served["xqueue_header"])["submission_id"] == submission.pk
@@ -494,7 +492,7 @@ def test_unscorable_replies_until_each_system_gives_up(
     )
     assert submission.status == "failed"
     assert grader.get_submission(QUEUE) is None
-    assert recording_lms.calls == []
+    assert lms_server.calls == []
 
     notice = Delivery.objects.get(submission=submission)
     assert (notice.kind, notice.path, notice.status, notice.attempts) == ("failure_notice", "event", "delivered", 1)

@@ -19,7 +19,9 @@ from openedx_events.apps import general_signal_handler
 from openedx_events.event_bus import get_producer
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from tests.conftest import COURSE, bridge_process_env, set_stage, submission_for
+from tests.support.grading import Grading
+from tests.support.lms import COURSE, submission_for
+from tests.support.processes import bridge_process_env
 from xqueue_bridge.models import Delivery
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -71,15 +73,13 @@ def _wait_applied(usage_key: str, anonymous_id: str, process: subprocess.Popen, 
     raise AssertionError(f"no learner update arrived; consumer said: {process.communicate()[0].decode()[-3000:]}")
 
 
-def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, learner, redis_bus):
+def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, learner, redis_bus, stage):
     prefix, client = redis_bus
-    set_stage("event")
+    stage("event")
     url, usage_key = learner(user_id=21, anonymous_id="anon-21", queuekey="bus-key-21", max_score=2)
-    header, body = submission_for(url, key="bus-key-21", anonymous_id="anon-21")
-    assert lms.submit(header, body, extra={"points_possible": "2"})[0] == 0
-    served = grader.get_submission("test-pull")
+    grading = Grading(lms, grader, url, key="bus-key-21", anonymous_id="anon-21", points_possible=2)
     reply = json.dumps({"correct": True, "score": 1.0, "msg": "<p>over the bus</p>"})
-    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+    assert grading.put(reply) == (True, "")
 
     assert Delivery.objects.get().status == "delivered"
     assert client.xlen(f"{prefix}-{TOPIC}") == 1  # produced, as Avro, on the stream
@@ -95,23 +95,21 @@ def test_score_event_crosses_the_redis_bus_to_the_lms_receiver(lms, grader, lear
 
 
 def _event_result(lms, grader, learner, user_id: int) -> Delivery:
-    set_stage("event")
     url, _ = learner(user_id=user_id, anonymous_id=f"anon-{user_id}", queuekey=f"bus-key-{user_id}")
-    header, body = submission_for(url, key=f"bus-key-{user_id}", anonymous_id=f"anon-{user_id}")
-    assert lms.submit(header, body)[0] == 0
-    served = grader.get_submission("test-pull")
-    assert grader.put_result(served["xqueue_header"], json.dumps({"correct": True, "score": 1, "msg": "ok"})) == (
-        True, "")  # the grader hears success once the reply is recorded, whatever the bus does
+    grading = Grading(lms, grader, url, key=f"bus-key-{user_id}", anonymous_id=f"anon-{user_id}")
+    # The grader hears success once the reply is recorded, whatever the bus does.
+    assert grading.put(json.dumps({"correct": True, "score": 1, "msg": "ok"})) == (True, "")
     return Delivery.objects.get()
 
 
 def test_a_bus_that_cannot_be_written_leaves_the_result_pending_until_it_can(lms, grader, learner, redis_bus,
-                                                                          settings):
+                                                                          settings, stage):
     from xqueue_bridge.outbox import runners
 
     prefix, client = redis_bus
     settings.EVENT_BUS_REDIS_CONNECTION_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     get_producer.cache_clear()
+    stage("event")
     delivery = _event_result(lms, grader, learner, 31)
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert "ConnectionError" in delivery.last_error  # not counted as delivered, as the library's producer would
@@ -126,22 +124,24 @@ def test_a_bus_that_cannot_be_written_leaves_the_result_pending_until_it_can(lms
     assert client.xlen(f"{prefix}-{TOPIC}") == 1
 
 
-def test_an_event_that_would_reach_no_one_is_not_counted_as_delivered(lms, grader, learner, settings):
+def test_an_event_that_would_reach_no_one_is_not_counted_as_delivered(lms, grader, learner, settings, stage):
     from django.core.management import call_command
 
     from xqueue_bridge.transports.event import NO_RECEIVING_END
 
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": False}  # and no bus configured
+    stage("event")
     delivery = _event_result(lms, grader, learner, 32)
     assert (delivery.status, delivery.last_error) == ("pending", NO_RECEIVING_END)
     with pytest.raises(SystemCheckError, match="xqueue_bridge.W001"):
         call_command("check", fail_level="WARNING")
 
 
-def test_the_standalone_service_names_itself_as_the_event_source(lms, grader, learner, settings):
+def test_the_standalone_service_names_itself_as_the_event_source(lms, grader, learner, settings, stage):
     """Measured before: events of the standalone service carried openedx/SERVICE_NAME_UNSET/web."""
     from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
 
+    stage("event")
     seen = []
     register_receiving_end("tests metadata", lambda: True, lambda **kwargs: seen.append(kwargs["metadata"]))
     try:
@@ -151,7 +151,8 @@ def test_the_standalone_service_names_itself_as_the_event_source(lms, grader, le
     assert [metadata.source for metadata in seen] == ["openedx/xqueue-bridge/web"]
 
 
-def test_a_failing_receiver_does_not_put_the_event_on_the_bus_again(lms, grader, learner, redis_bus, settings):
+def test_a_failing_receiver_does_not_put_the_event_on_the_bus_again(lms, grader, learner, redis_bus, settings,
+                                                                   stage):
     """Measured before: one reply whose receiver kept failing gave 9 attempts and 12 stream entries."""
     from xqueue_bridge.models import DeliveryEnd
     from xqueue_bridge.outbox import runners
@@ -159,7 +160,7 @@ def test_a_failing_receiver_does_not_put_the_event_on_the_bus_again(lms, grader,
 
     prefix, client = redis_bus
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": True}  # the standalone sink too
-    set_stage("event")
+    stage("event", course=COURSE)
     course_usage = f"block-v1:{COURSE.removeprefix('course-v1:')}+type@problem+block@bus-again"
     url = f"{lms.base_url}/courses/{COURSE}/xqueue/41/{course_usage}/score_update"
     header, body = submission_for(url, key="bus-key-41", anonymous_id="anon-41")

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from tests.conftest import submission_for
+from tests.support.lms import HTTP_500, submission_for
 from xqueue_bridge.models import Delivery, Submission
 
 REPLY = json.dumps({"correct": True, "score": 1, "msg": "<p>ok</p>"})
@@ -23,18 +23,18 @@ def purge(*args: str) -> str:
     return out.getvalue()
 
 
-def test_old_finished_submissions_go_with_their_files_and_live_ones_stay(lms, grader, recording_lms, tmp_path):
+def test_old_finished_submissions_go_with_their_files_and_live_ones_stay(lms, grader, lms_server, tmp_path):
     upload = tmp_path / "answer.py"
     upload.write_text("print(42)\n")
     with open(upload, "rb") as handle:
-        header, body = submission_for(recording_lms.callback_url(user_id=1))
+        header, body = submission_for(lms_server.callback_url(user_id=1))
         assert lms.submit(header, body, files={"answer.py": handle})[0] == 0
     served = grader.get_submission("test-pull")
     assert grader.put_result(served["xqueue_header"], REPLY) == (True, "")
     graded = Submission.objects.get()
     [stored] = graded.files.values()
     assert default_storage.exists(stored)
-    header, body = submission_for(recording_lms.callback_url(user_id=2))
+    header, body = submission_for(lms_server.callback_url(user_id=2))
     assert lms.submit(header, body)[0] == 0  # still waiting for a grader
     Submission.objects.update(created_at=timezone.now() - timedelta(days=100))
 
@@ -45,9 +45,9 @@ def test_old_finished_submissions_go_with_their_files_and_live_ones_stay(lms, gr
     assert not Delivery.objects.exists() and not default_storage.exists(stored)
 
 
-def test_a_graded_submission_with_a_pending_delivery_is_kept(lms, grader, recording_lms):
-    recording_lms.status = 500  # the LMS is failing: the delivery waits for a retry
-    header, body = submission_for(recording_lms.callback_url(user_id=3))
+def test_a_graded_submission_with_a_pending_delivery_is_kept(lms, grader, lms_server):
+    lms_server.fault_for = lambda key: HTTP_500  # the LMS is failing: the delivery waits for a retry
+    header, body = submission_for(lms_server.callback_url(user_id=3))
     assert lms.submit(header, body)[0] == 0
     served = grader.get_submission("test-pull")
     assert grader.put_result(served["xqueue_header"], REPLY) == (True, "")

@@ -5,22 +5,15 @@ from __future__ import annotations
 import json
 
 import requests
-from django.test import override_settings
 
-from tests.conftest import COURSE, set_stage, submission_for
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY, Grading
+from tests.support.lms import COURSE, submission_for, usage_key_for
 from xqueue_bridge.models import Delivery, Submission
 
-REPLY = {"correct": True, "score": 1.0, "msg": "<p>All tests passed</p>"}
 
-
-def bridge_settings(**overrides):
-    from django.conf import settings
-
-    return override_settings(XQUEUE_BRIDGE={**settings.XQUEUE_BRIDGE, **overrides})
-
-
-def test_callback_stage_loop_delivers_reply_verbatim_to_the_lms(lms, grader, recording_lms):
-    url = recording_lms.callback_url()
+def test_callback_stage_loop_delivers_reply_verbatim_to_the_lms(lms, grader, lms_server):
+    url = lms_server.callback_url()
     header, body = submission_for(url)
     assert lms.submit(header, body) == (0, "1")
 
@@ -30,10 +23,10 @@ def test_callback_stage_loop_delivers_reply_verbatim_to_the_lms(lms, grader, rec
     reply = json.dumps(REPLY)
     assert grader.put_result(served["xqueue_header"], reply) == (True, "")
 
-    assert len(recording_lms.calls) == 1
-    call = recording_lms.calls[0]
+    assert len(lms_server.calls) == 1
+    call = lms_server.calls[0]
     assert call["form"] == {"xqueue_header": header, "xqueue_body": reply}
-    assert call["path"] == url.split(str(recording_lms.port), 1)[1]
+    assert call["path"] == url.split(str(lms_server.port), 1)[1]
     delivery = Delivery.objects.get()
     assert (delivery.path, delivery.status, delivery.attempts) == ("callback", "delivered", 1)
 
@@ -55,16 +48,14 @@ def test_callback_stage_loop_updates_what_the_learner_sees(lms, grader, learner)
     assert update.via == "callback" and update.applied
 
 
-def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_events):
+def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_events, stage):
     from xqueue_bridge.sink import learners
 
-    set_stage("event")
+    stage("event")
     url, usage_key = learner(user_id=42, anonymous_id="anon-42", queuekey="queue-key-9", max_score=4)
-    header, body = submission_for(url, key="queue-key-9", anonymous_id="anon-42")
-    assert lms.submit(header, body, extra={"points_possible": "4"})[0] == 0
-    served = grader.get_submission("test-pull")
+    grading = Grading(lms, grader, url, key="queue-key-9", anonymous_id="anon-42", points_possible=4)
     reply = json.dumps({"correct": False, "score": 0.75, "msg": "<p>3 of 4</p>"})
-    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+    assert grading.put(reply) == (True, "")
 
     [score] = captured_events
     submission = Submission.objects.get()
@@ -80,9 +71,9 @@ def test_event_stage_loop_sends_the_score_event(lms, grader, learner, captured_e
     assert update.via == "event" and update.applied
 
 
-def test_submit_records_stage_and_reason(lms, recording_lms):
-    set_stage("shadow_event")
-    header, body = submission_for(recording_lms.callback_url())
+def test_submit_records_stage_and_reason(lms, lms_server, stage):
+    stage("shadow_event", course=COURSE)
+    header, body = submission_for(lms_server.callback_url())
     assert lms.submit(header, body)[0] == 0
     submission = Submission.objects.get()
     assert submission.stage == "shadow_event"
@@ -90,17 +81,17 @@ def test_submit_records_stage_and_reason(lms, recording_lms):
         ": set by the test"
 
 
-def test_lms_client_logs_in_when_told_login_required(bridge_url, recording_lms):
+def test_lms_client_logs_in_when_told_login_required(bridge_url, lms_server):
     from xqueue_bridge.runtime.clients import LmsClient
 
     client = LmsClient(bridge_url, "lms", "lms-password")
-    header, body = submission_for(recording_lms.callback_url())
+    header, body = submission_for(lms_server.callback_url())
     assert client.submit(header, body) == (0, "1")  # first POST is redirected to login_required, then resent
     assert Submission.objects.count() == 1
 
 
-def test_unauthenticated_submit_ends_in_login_required_with_http_200(bridge_url, recording_lms):
-    header, body = submission_for(recording_lms.callback_url())
+def test_unauthenticated_submit_ends_in_login_required_with_http_200(bridge_url, lms_server):
+    header, body = submission_for(lms_server.callback_url())
     response = requests.post(f"{bridge_url}/xqueue/submit/", data={"xqueue_header": header, "xqueue_body": body})
     assert response.status_code == 200
     assert response.json() == {"return_code": 1, "content": "login_required"}
@@ -114,10 +105,10 @@ def test_login_get_sets_csrf_cookie(bridge_url):
     assert response.json() == {"return_code": 1, "content": "login_required"}
 
 
-def test_status_logout_and_queue_length(bridge_url, lms, grader, recording_lms):
+def test_status_logout_and_queue_length(bridge_url, lms, grader, lms_server):
     assert requests.get(f"{bridge_url}/xqueue/status/").json() == {"return_code": 0, "content": "OK"}
     for user_id in (1, 2, 3):
-        header, body = submission_for(recording_lms.callback_url(user_id=user_id))
+        header, body = submission_for(lms_server.callback_url(user_id=user_id))
         assert lms.submit(header, body) == (0, str(user_id))
     assert grader.get_queuelen("test-pull") == (True, 3)
     grader.get_submission("test-pull")
@@ -135,8 +126,8 @@ def test_empty_queue_answers_return_code_1(grader):
     assert response.json() == {"return_code": 1, "content": "Queue 'test-pull' is empty"}
 
 
-def test_new_submit_retires_the_older_live_submission(lms, grader, recording_lms):
-    url = recording_lms.callback_url()
+def test_new_submit_retires_the_older_live_submission(lms, grader, lms_server):
+    url = lms_server.callback_url()
     first_header, body = submission_for(url, key="k1")
     second_header, _ = submission_for(url, key="k2")
     lms.submit(first_header, body)
@@ -149,11 +140,11 @@ def test_new_submit_retires_the_older_live_submission(lms, grader, recording_lms
     assert json.loads(served_second["xqueue_header"])["submission_id"] != json.loads(
         served_first["xqueue_header"])["submission_id"]
     assert grader.put_result(served_second["xqueue_header"], json.dumps(REPLY)) == (True, "")
-    assert [c["form"]["xqueue_header"] for c in recording_lms.calls] == [second_header]
+    assert [c["form"]["xqueue_header"] for c in lms_server.calls] == [second_header]
 
 
-def test_each_pull_gets_a_fresh_pullkey_and_a_stale_reply_is_refused(lms, grader, recording_lms):
-    header, body = submission_for(recording_lms.callback_url())
+def test_each_pull_gets_a_fresh_pullkey_and_a_stale_reply_is_refused(lms, grader, lms_server):
+    header, body = submission_for(lms_server.callback_url())
     lms.submit(header, body)
     with bridge_settings(PULL_TIMEOUT=0):
         first = grader.get_submission("test-pull")
@@ -166,37 +157,37 @@ def test_each_pull_gets_a_fresh_pullkey_and_a_stale_reply_is_refused(lms, grader
                                    data={"xqueue_header": first["xqueue_header"], "xqueue_body": json.dumps(REPLY)})
     assert response.status_code == 409
     assert response.json() == {"return_code": 1, "content": "Incorrect key for submission"}
-    assert recording_lms.calls == []
+    assert lms_server.calls == []
     assert grader.put_result(second["xqueue_header"], json.dumps(REPLY)) == (True, "")
-    assert len(recording_lms.calls) == 1
+    assert len(lms_server.calls) == 1
 
 
-def test_a_pulled_submission_is_not_served_again_within_the_timeout(lms, grader, recording_lms):
-    header, body = submission_for(recording_lms.callback_url())
+def test_a_pulled_submission_is_not_served_again_within_the_timeout(lms, grader, lms_server):
+    header, body = submission_for(lms_server.callback_url())
     lms.submit(header, body)
     assert grader.get_submission("test-pull") is not None
     assert grader.get_submission("test-pull") is None
 
 
-def test_duplicate_put_result_delivers_once(lms, grader, recording_lms):
-    header, body = submission_for(recording_lms.callback_url())
+def test_duplicate_put_result_delivers_once(lms, grader, lms_server):
+    header, body = submission_for(lms_server.callback_url())
     lms.submit(header, body)
     served = grader.get_submission("test-pull")
     reply = json.dumps(REPLY)
     assert grader.put_result(served["xqueue_header"], reply) == (True, "")
     assert grader.put_result(served["xqueue_header"], reply) == (True, "")  # a grader's timeout retry
-    assert len(recording_lms.calls) == 1
+    assert len(lms_server.calls) == 1
     assert Delivery.objects.count() == 1
 
     ok, content = grader.put_result(served["xqueue_header"], json.dumps({**REPLY, "score": 0}))
     assert not ok and "already has an accepted result" in content
-    assert len(recording_lms.calls) == 1
+    assert len(lms_server.calls) == 1
 
 
-def test_uploaded_files_are_stored_and_served_back_as_urls(lms, grader, recording_lms, tmp_path):
+def test_uploaded_files_are_stored_and_served_back_as_urls(lms, grader, lms_server, tmp_path):
     source = tmp_path / "answer.py"
     source.write_text("def double(x):\n    return 2 * x\n")
-    header, body = submission_for(recording_lms.callback_url())
+    header, body = submission_for(lms_server.callback_url())
     with open(source, "rb") as upload:
         assert lms.submit(header, body, files={"answer.py": upload})[0] == 0
     served = grader.get_submission("test-pull")
@@ -209,10 +200,10 @@ def test_uploaded_files_are_stored_and_served_back_as_urls(lms, grader, recordin
     assert guessed.status_code == 404
 
 
-def test_basic_auth_in_front_when_configured(bridge_url, recording_lms):
+def test_basic_auth_in_front_when_configured(bridge_url, lms_server):
     from xqueue_bridge.runtime.clients import LmsClient
 
-    header, body = submission_for(recording_lms.callback_url())
+    header, body = submission_for(lms_server.callback_url())
     with bridge_settings(HTTP_BASIC_AUTH=("edge", "s3cret")):
         refused = requests.post(f"{bridge_url}/xqueue/login/", data={"username": "lms", "password": "lms-password"})
         assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Basic")
@@ -220,26 +211,24 @@ def test_basic_auth_in_front_when_configured(bridge_url, recording_lms):
         assert client.submit(header, body) == (0, "1")
 
 
-def test_points_possible_comes_from_the_submit_or_the_table_by_problem_course_and_queue(lms, recording_lms):
-    from tests.conftest import usage_key_for
-
+def test_points_possible_comes_from_the_submit_or_the_table_by_problem_course_and_queue(lms, lms_server):
     with bridge_settings(POINTS_POSSIBLE={usage_key_for(COURSE, "heavy"): 5, COURSE: 3, "queue:other-queue": 2}):
         for block, queue, extra in [("heavy", "test-pull", {}), ("light", "test-pull", {}),
                                     ("light2", "test-pull", {"points_possible": "7"})]:
-            header, body = submission_for(recording_lms.callback_url(block=block), queue=queue)
+            header, body = submission_for(lms_server.callback_url(block=block), queue=queue)
             assert lms.submit(header, body, extra=extra)[0] == 0
         header, body = submission_for(
-            recording_lms.callback_url(course_id="course-v1:Else+X+2026", block="q"), queue="other-queue")
+            lms_server.callback_url(course_id="course-v1:Else+X+2026", block="q"), queue="other-queue")
         assert lms.submit(header, body)[0] == 0
-        header, body = submission_for(recording_lms.callback_url(course_id="course-v1:Else+X+2026", block="r"))
+        header, body = submission_for(lms_server.callback_url(course_id="course-v1:Else+X+2026", block="r"))
         assert lms.submit(header, body)[0] == 0
     assert list(Submission.objects.order_by("id").values_list("points_possible", flat=True)) == [5, 3, 7, 2, 1]
 
 
 def test_pull_requests_without_a_queue_or_for_an_unknown_queue_are_refused_and_change_nothing(
-    grader, lms, recording_lms
+    grader, lms, lms_server
 ):
-    header, body = submission_for(recording_lms.callback_url())
+    header, body = submission_for(lms_server.callback_url())
     assert lms.submit(header, body) == (0, "1")
     for endpoint in ("get_queuelen", "get_submission"):
         url = f"{grader.base_url}/xqueue/{endpoint}/"

@@ -10,9 +10,9 @@ import json
 import pytest
 import requests
 
-from tests.badinput.corpus import EVENT_REPLIES, POINTS_POSSIBLE, REPLIES, SUBMITS, Case
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.corpus import EVENT_REPLIES, POINTS_POSSIBLE, REPLIES, SUBMITS, Case
+from tests.support.grading import REPLY
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient
 
@@ -58,6 +58,7 @@ def grader(bridge_url):
     return client
 
 
+@pytest.mark.slow
 def test_each_bad_submit_gets_its_error_and_each_accepted_one_is_graded_and_delivered(
     bridge_url, lms_session, grader, lms_server, subtests
 ):
@@ -114,6 +115,7 @@ def run_replies(cases: list[Case], bridge_url, grader, queue, lms_server, receiv
                 assert score.score_msg == body, case.name
 
 
+@pytest.mark.slow
 def test_each_bad_reply_gets_its_error_and_each_accepted_one_is_delivered_verbatim(
     bridge_url, grader, queue, lms_server, receiver, subtests
 ):
@@ -121,9 +123,10 @@ def test_each_bad_reply_gets_its_error_and_each_accepted_one_is_delivered_verbat
     assert receiver.calls == []
 
 
+@pytest.mark.slow
 def test_on_the_event_path_an_unscorable_reply_is_refused_with_its_reason_and_graded_again(
-    bridge_url, grader, queue, lms_server, receiver, set_stage, subtests
+    bridge_url, grader, queue, lms_server, receiver, stage, subtests
 ):
-    set_stage("event")
+    stage("event")
     run_replies(EVENT_REPLIES, bridge_url, grader, queue, lms_server, receiver, subtests, "event")
     assert lms_server.calls == []

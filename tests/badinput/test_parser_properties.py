@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.lms import COURSE, callback_url, usage_key_for
 from xqueue_bridge.errors import CallbackNotAllowed, XQueueBridgeError
 from xqueue_bridge.intake.callback_url import parse_callback_url
 from xqueue_bridge.intake.parsing import parse_reply, parse_submit
-from xqueue_bridge.keys import quote_slashes
 from xqueue_bridge.transports.event import max_points, points_earned
 
+pytestmark = pytest.mark.slow  # hundreds of examples per property
 FAST = settings(max_examples=300, deadline=None)
 LMS = "http://127.0.0.1:8000"
 
@@ -103,8 +105,8 @@ KEY = st.text(min_size=1, max_size=255).filter(lambda k: all(ord(c) >= 32 and or
        dispatch=st.sampled_from(["score_update", "ungraded_response"]), points=st.integers(1, 2**31 - 1))
 def test_a_submit_as_the_lms_makes_it_always_reads_back_as_sent(user_id, block, key, answer, anonymous_id, dispatch,
                                                                    points):
-    usage = f"block-v1:BridgeX+Code101+2026+type@problem+block@{block}"
-    url = f"{LMS}/courses/course-v1:BridgeX+Code101+2026/xqueue/{user_id}/{quote_slashes(usage)}/{dispatch}"
+    usage = usage_key_for(COURSE, block)
+    url = callback_url(LMS, user_id=user_id, usage_key=usage, dispatch=dispatch)
     header = json.dumps({"lms_callback_url": url, "lms_key": key, "queue_name": "test-pull"})
     student_info = json.dumps({"anonymous_student_id": anonymous_id, "submission_time": "20261125120000"})
     body = json.dumps({"grader_payload": "", "student_info": student_info, "student_response": answer})
@@ -133,8 +135,8 @@ def test_parse_callback_url_on_any_text_answers_or_refuses(url):
        user_id=st.integers(0, 10**9), block=BLOCK)
 def test_a_callback_url_of_any_course_reads_back_its_parts(org, run, user_id, block):
     course = f"course-v1:{org}+C101+{run}"
-    usage = f"block-v1:{org}+C101+{run}+type@problem+block@{block}"
-    target = parse_callback_url(f"{LMS}/courses/{course}/xqueue/{user_id}/{quote_slashes(usage)}/score_update")
+    usage = usage_key_for(course, block)
+    target = parse_callback_url(callback_url(LMS, course, user_id, usage_key=usage))
     assert (target.course_id, target.user_id, target.usage_key) == (course, str(user_id), usage)
 
 

@@ -13,9 +13,11 @@ import uuid
 import pytest
 import redis
 
-from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings, run_loop, wait_for
-from tests.support.lms import Fault, FaultPlan, FaultyLms
+from tests.support.config import FAST_RETRY, bridge_settings
+from tests.support.grading import REPLY, run_loop
+from tests.support.lms import FakeLms, Fault, FaultPlan
 from tests.support.processes import BridgeProcess, free_port, serve
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.outbox import runners
 from xqueue_bridge.runtime.celery_app import app as celery_app
@@ -107,11 +109,11 @@ def test_celery_worker_delivers_after_commit_and_beat_retries_until_the_lms_take
 
 @pytest.mark.slow
 def test_celery_worker_retries_an_event_receiver_that_raises_until_it_takes_the_score(
-    queue, set_stage, celery_worker_process
+    queue, stage, celery_worker_process
 ):
-    score_sink = FaultyLms(FaultPlan(failures=1, fault=HTTP_500))  # the receiver raises on its first call
+    score_sink = FakeLms(FaultPlan(failures=1, fault=HTTP_500))  # the receiver raises on its first call
     try:
-        set_stage("event")
+        stage("event")
         worker = celery_worker_process({"XQB_TEST_EVENT_SINK_URL": score_sink.callback_url(block="events")})
         with bridge_settings(DELIVERY_MODE="celery", DELIVERY_RETRY=FAST_RETRY):
             submissions = [queue.submit() for _ in range(RESULTS)]

@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import threading
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY, bridge_settings, wait_for
+import pytest
+
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient
 
@@ -18,6 +22,7 @@ SUBMISSIONS = 120
 GRADERS = 4
 
 
+@pytest.mark.slow
 def test_four_graders_pulling_at_once_never_get_the_same_submission(bridge_url, queue, lms_server):
     submitted = {queue.submit().pk for _ in range(SUBMISSIONS)}
     served: dict[int, list[int]] = {n: [] for n in range(GRADERS)}

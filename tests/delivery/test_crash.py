@@ -8,16 +8,13 @@ result once.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
-from tests.support.helpers import REPLY, wait_for
+from tests.support.grading import run_loop
 from tests.support.lms import Fault
 from tests.support.processes import free_port, serve
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery, Submission
-from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
 RESULTS = 30
 PROCESS_SETTINGS = {
@@ -38,21 +35,7 @@ def test_a_bridge_killed_mid_delivery_delivers_every_acknowledged_result_after_r
     port = free_port()
     first = serve(port, tmp_path / "first.log", PROCESS_SETTINGS)
     try:
-        base = f"http://127.0.0.1:{port}"
-        lms_client = LmsClient(base, LMS_USER, LMS_PASSWORD)
-        grader = GraderClient(base, GRADER_USER, GRADER_PASSWORD)
-        assert grader.login()
-        keys = []
-        for n in range(RESULTS):
-            key = f"crash-key-{n:03d}"
-            lms_server.expect(key)
-            header = make_header(lms_server.callback_url(user_id=200 + n, block=f"c{n}"), key, "test-pull")
-            assert lms_client.submit(header, make_body(f"answer {n}", f"anon-{n}"))[0] == 0
-            keys.append(key)
-        for _ in range(RESULTS):
-            served = grader.get_submission("test-pull")
-            assert grader.put_result(served["xqueue_header"], json.dumps(REPLY)) == (True, "")
-
+        keys = run_loop(f"http://127.0.0.1:{port}", lms_server, RESULTS)
         assert wait_for(lambda: len(lms_server.calls) >= 6, timeout=60), first.log()
     finally:
         first.kill()

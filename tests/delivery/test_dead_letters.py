@@ -19,7 +19,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings
+from tests.support.config import FAST_RETRY, bridge_settings
+from tests.support.grading import REPLY
 from tests.support.lms import Fault, FaultPlan
 from tests.support.processes import ROOT, database_url
 from xqueue_bridge import api
@@ -75,6 +76,7 @@ def test_deliveries_lists_the_dead_ones_with_their_reason(dead):
     assert run("deliveries", "--status", "delivered") == "no deliveries\n"
 
 
+@pytest.mark.slow
 def test_the_command_line_lists_dead_deliveries_as_a_real_process(dead):
     listed = subprocess.run(
         [sys.executable, "-m", "xqueue_bridge", "deliveries", "--status", "dead", "--format", "json"],
@@ -223,8 +225,8 @@ def test_the_admin_lists_dead_deliveries_and_replays_the_selected_ones(dead, sta
     assert lms_server.applied_keys() == {first.lms_key}
 
 
-def test_the_admin_never_shows_a_queue_key_or_pullkey(staff, queue, set_stage):
-    set_stage("event")
+def test_the_admin_never_shows_a_queue_key_or_pullkey(staff, queue, stage):
+    stage("event")
     submission = queue.submit()
     queue.reply(queue.pull(), REPLY)
     submission.refresh_from_db()

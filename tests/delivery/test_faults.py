@@ -12,10 +12,12 @@ import threading
 
 import pytest
 
-from tests.support.helpers import REPLY, run_loop, wait_for
-from tests.support.lms import OK, Fault, FaultyLms
+from tests.support.grading import REPLY, run_loop
+from tests.support.lms import OK, FakeLms, Fault
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery
 
+pytestmark = pytest.mark.slow  # each fault is waited out in real time
 RESULTS = 8
 
 
@@ -27,7 +29,7 @@ def all_delivered() -> bool:
     return not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists()
 
 
-def assert_each_applied_once(lms_server: FaultyLms, keys: list[str]) -> None:
+def assert_each_applied_once(lms_server: FakeLms, keys: list[str]) -> None:
     assert lms_server.applied_keys() == set(keys)
     assert lms_server.doubly_applied() == {}
     assert {body for bodies in lms_server.updates.values() for body in bodies} == {json.dumps(REPLY)}
@@ -66,7 +68,7 @@ def test_an_lms_that_is_down_gets_every_result_once_it_is_back(serving, lms_serv
 
 
 def test_a_redirect_is_not_followed_and_the_result_is_delivered_to_the_lms_itself(serving, lms_server):
-    elsewhere = FaultyLms()
+    elsewhere = FakeLms()
     try:
         lms_server.fault_for = lambda key: Fault("status", status=302, location=elsewhere.callback_url(block="x"))
         keys = run_loop(serving, lms_server, RESULTS)
@@ -102,9 +104,9 @@ def test_a_lost_acknowledgement_is_redelivered_and_the_lms_applies_the_result_on
 
 
 def test_an_event_receiver_failing_for_a_while_gets_every_score_once_it_recovers(
-    serving, lms_server, receiver, set_stage
+    serving, lms_server, receiver, stage
 ):
-    set_stage("event")
+    stage("event")
     receiver.failing = lambda score, nth: True
     keys = run_loop(serving, lms_server, RESULTS)
     assert wait_for(lambda: all_attempted(2))

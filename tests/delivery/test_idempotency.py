@@ -13,15 +13,16 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.support.helpers import REPLY, bridge_settings
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY
 from xqueue_bridge.errors import AlreadyAnswered, IncorrectKey, UnknownSubmission
 from xqueue_bridge.intake import queue_api
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.outbox import runners
 
 
-def test_a_repeated_reply_on_the_event_path_is_a_success_that_sends_no_second_event(queue, receiver, set_stage):
-    set_stage("event")
+def test_a_repeated_reply_on_the_event_path_is_a_success_that_sends_no_second_event(queue, receiver, stage):
+    stage("event")
     submission = queue.submit()
     served = queue.pull()
     first = queue.reply(served, REPLY)
@@ -58,9 +59,9 @@ def test_a_second_different_reply_is_refused_and_changes_nothing(queue, lms_serv
 
 
 def test_a_reply_under_a_stale_pullkey_is_refused_after_the_submission_is_served_again(
-    queue, receiver, set_stage
+    queue, receiver, stage
 ):
-    set_stage("event")
+    stage("event")
     submission = queue.submit()
     with bridge_settings(PULL_TIMEOUT=0):
         slow_grader = queue.pull()

@@ -14,7 +14,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings
+from tests.support.config import FAST_RETRY, bridge_settings
+from tests.support.grading import REPLY
 from tests.support.lms import Fault, FaultPlan
 from xqueue_bridge import signals
 from xqueue_bridge.models import Delivery, Submission
@@ -202,9 +203,9 @@ def test_a_callback_url_no_longer_allowed_is_dead_at_once_without_a_request(queu
 
 
 def test_an_event_receiver_that_raises_is_retried_then_the_score_is_applied_once(
-    queue, lms_server, receiver, set_stage
+    queue, lms_server, receiver, stage
 ):
-    set_stage("event")
+    stage("event")
     receiver.fail_first(2)
     with bridge_settings(DELIVERY_RETRY=FAST_RETRY):
         submission = queue.submit(points_possible=4)
@@ -222,8 +223,8 @@ def test_an_event_receiver_that_raises_is_retried_then_the_score_is_applied_once
     assert lms_server.calls == []
 
 
-def test_a_dead_event_delivery_tells_the_learner_over_the_event_path(queue, receiver, set_stage):
-    set_stage("event")
+def test_a_dead_event_delivery_tells_the_learner_over_the_event_path(queue, receiver, stage):
+    stage("event")
     receiver.fail_first(3)
     with bridge_settings(DELIVERY_RETRY={**FAST_RETRY, "max_attempts": 3}):
         submission = queue.submit(points_possible=5)

@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.helpers import bridge_settings
+from tests.support.config import bridge_settings
 from xqueue_bridge.outbox.retry import RetryPolicy
 
 POLICIES = st.builds(

@@ -23,10 +23,11 @@ import time
 import pytest
 from django.db import connection
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
-from tests.support.helpers import REPLY, wait_for
-from tests.support.lms import Fault, FaultPlan, FaultyLms
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.grading import REPLY
+from tests.support.lms import FakeLms, Fault, FaultPlan
 from tests.support.processes import free_port, serve
+from tests.support.waiting import wait_for
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
@@ -47,7 +48,7 @@ def test_soak_every_result_applied_exactly_once_under_injected_faults(
 ):
     size = int(os.environ.get("XQUEUE_BRIDGE_SOAK_RESULTS") or SIZES[connection.vendor])
     lms_server.fault_for = FaultPlan(rate=0.08, random_faults=LMS_FAULTS, seed=7)
-    score_sink = FaultyLms(FaultPlan(rate=0.08, random_faults=RECEIVER_FAULTS, seed=8))
+    score_sink = FakeLms(FaultPlan(rate=0.08, random_faults=RECEIVER_FAULTS, seed=8))
     keys = {"callback": set(), "event": set()}
     replied: list[int] = []
     duplicates: list[tuple] = []

@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
-from tests.support.helpers import REPLY, bridge_settings, wait_for
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY
 from tests.support.lms import Fault, FaultPlan
 from tests.support.processes import BridgeProcess
+from tests.support.waiting import wait_for
 
 WORKER_SETTINGS = {"DELIVERY_MODE": "worker", "WORKER_POLL_INTERVAL": 0.1,
                    "DELIVERY_RETRY": {"backoff_factor": 0.05, "backoff_max": 0.2}}

@@ -19,9 +19,9 @@ from openedx_events.event_bus import get_producer
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
 from tests.lms_host.conftest import QUEUE
-from tests.support.helpers import wait_for
 from tests.support.processes import ROOT, database_url
 from tests.support.redis_server import RedisServer
+from tests.support.waiting import wait_for
 from xqueue_bridge import api
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.outbox.runners import drain

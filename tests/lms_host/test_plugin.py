@@ -18,7 +18,7 @@ from edx_toggles.toggles.state import ToggleStateReport
 
 from tests.lms_host.conftest import QUEUE
 from tests.lms_host.courseware import handlers
-from tests.support.helpers import wait_for
+from tests.support.waiting import wait_for
 from xqueue_bridge import api
 from xqueue_bridge.models import Delivery, DeliveryEnd
 from xqueue_bridge.outbox.runners import drain

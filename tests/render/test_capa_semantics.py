@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.sink.factories import KEY, callback_update, reply
+from tests.support.sink import KEY, callback_update, reply
 from xqueue_bridge.data import ProblemSnapshot
 from xqueue_bridge.render.capa import INVALID_REPLY_MSG, CapaRenderer, parse_score_msg
 

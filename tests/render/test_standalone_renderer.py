@@ -8,8 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
-from tests.sink import factories
-from tests.sink.factories import ANON, KEY, USAGE, USER, callback_update, event_update, queue, reply
+from tests.support import sink
+from tests.support.sink import ANON, KEY, USAGE, USER, callback_update, event_update, queue, reply
 from xqueue_bridge.errors import ConfigurationError, UnknownProblem
 from xqueue_bridge.render.capa import INVALID_REPLY_MSG, CapaRenderer, get_renderer
 from xqueue_bridge.sink import learners
@@ -25,7 +25,7 @@ def test_callback_update_is_applied_to_the_learners_state_and_logged():
 
     outcome = renderer.apply(callback_update(reply(correct=True, score=1.5, msg="<p>nearly</p>")))
 
-    state = factories.state()
+    state = sink.state()
     assert outcome.applied
     assert (state.queuekey, state.correctness, state.npoints, state.msg) == (
         None,
@@ -35,7 +35,7 @@ def test_callback_update_is_applied_to_the_learners_state_and_logged():
     )
     assert state.feedback_html == outcome.feedback_html
     assert "1.5 / 2 points" in state.feedback_html
-    [logged] = factories.updates()
+    [logged] = sink.updates()
     assert (logged.via, logged.dispatch, logged.valid_reply, logged.applied, logged.applied_key) == (
         "callback",
         "score_update",
@@ -55,7 +55,7 @@ def test_event_update_finds_the_learner_by_anonymous_id():
     assert outcome.applied
     state = learners.problem_state(USAGE, anonymous_student_id=ANON)
     assert (state.correctness, state.npoints) == ("incorrect", 0.0)
-    assert [u.via for u in factories.updates()] == ["event"]
+    assert [u.via for u in sink.updates()] == ["event"]
 
 
 @pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_update_for_an_unknown_learner_or_problem_raises_unknown_problem(update)
 
     with pytest.raises(UnknownProblem, match=r"no problem state|names no"):
         renderer.apply(update)
-    assert factories.updates() == []
+    assert sink.updates() == []
 
 
 @pytest.mark.django_db
@@ -91,11 +91,11 @@ def test_update_for_an_unknown_learner_or_problem_raises_unknown_problem(update)
 def test_dry_run_persists_nothing_and_predicts_the_real_outcome(via):
     queue()
     update = (callback_update if via == "callback" else event_update)(reply(score=0.5, msg="<p>half</p>"))
-    before = factories.state()
+    before = sink.state()
 
     predicted = renderer.apply(update, dry_run=True)
 
-    after_dry_run = factories.state()
+    after_dry_run = sink.state()
     assert (after_dry_run.queuekey, after_dry_run.correctness, after_dry_run.npoints, after_dry_run.msg) == (
         before.queuekey,
         before.correctness,
@@ -115,8 +115,8 @@ def test_redelivery_of_an_applied_result_is_a_logged_no_op():
     second = renderer.apply(event_update(reply(score=0, msg="<p>second</p>")))
 
     assert first.applied and not second.applied and not second.changed
-    assert (factories.state().npoints, factories.state().msg) == (1.0, "<p>first</p>")
-    assert [(u.via, u.applied) for u in factories.updates()] == [("callback", True), ("event", False)]
+    assert (sink.state().npoints, sink.state().msg) == (1.0, "<p>first</p>")
+    assert [(u.via, u.applied) for u in sink.updates()] == [("callback", True), ("event", False)]
 
 
 @pytest.mark.django_db
@@ -125,7 +125,7 @@ def test_invalid_reply_is_persisted_as_capa_shows_it():
 
     outcome = renderer.apply(callback_update("not json"))
 
-    state = factories.state()
+    state = sink.state()
     assert not outcome.valid_reply
     assert (state.queuekey, state.correctness, state.npoints, state.msg) == (
         None,
@@ -133,7 +133,7 @@ def test_invalid_reply_is_persisted_as_capa_shows_it():
         None,
         INVALID_REPLY_MSG,
     )
-    [logged] = factories.updates()
+    [logged] = sink.updates()
     assert (logged.valid_reply, logged.applied, logged.applied_key) == (False, False, None)
 
 
@@ -143,10 +143,10 @@ def test_failed_update_changes_no_state_and_is_logged_with_its_error():
 
     outcome = renderer.apply(callback_update(reply(score="full marks")))
 
-    state = factories.state()
+    state = sink.state()
     assert outcome.error
     assert (state.queuekey, state.correctness) == (KEY, "incomplete")
-    [logged] = factories.updates()
+    [logged] = sink.updates()
     assert not logged.applied and "not a number" in logged.error
 
 
@@ -156,7 +156,7 @@ def test_ungraded_response_records_the_message_and_keeps_score_and_key():
 
     outcome = renderer.apply(callback_update('{"msg": "<p>plot</p>"}', dispatch="ungraded_response"))
 
-    state = factories.state()
+    state = sink.state()
     assert not outcome.applied and outcome.error is None
     assert (state.ungraded_msg, state.queuekey, state.correctness, state.npoints) == (
         "<p>plot</p>",
@@ -164,7 +164,7 @@ def test_ungraded_response_records_the_message_and_keeps_score_and_key():
         "incomplete",
         None,
     )
-    assert [(u.dispatch, u.applied) for u in factories.updates()] == [("ungraded_response", False)]
+    assert [(u.dispatch, u.applied) for u in sink.updates()] == [("ungraded_response", False)]
 
 
 @pytest.mark.django_db
@@ -184,8 +184,8 @@ def test_messages_every_database_cannot_hold_are_stored_with_replacement_charact
     outcome = renderer.apply(callback_update(reply(msg="<p>a\u0000b</p><<a href=\ud800")))
 
     assert outcome.applied
-    assert factories.state().msg == "<p>a\ufffdb</p><<a href=\ufffd"
-    assert '<div class="xqueue-feedback-message"><p>ab</p>&lt;</div>' in factories.state().feedback_html
+    assert sink.state().msg == "<p>a\ufffdb</p><<a href=\ufffd"
+    assert '<div class="xqueue-feedback-message"><p>ab</p>&lt;</div>' in sink.state().feedback_html
 
 
 @pytest.mark.django_db
@@ -231,7 +231,7 @@ def test_applied_key_is_set_exactly_when_applied(applied, applied_key):
 def test_learner_updates_are_append_only():
     queue()
     renderer.apply(callback_update(reply()))
-    [logged] = factories.updates()
+    [logged] = sink.updates()
 
     logged.applied = False
     with pytest.raises(ValueError, match="append-only"):
@@ -242,7 +242,7 @@ def test_learner_updates_are_append_only():
 def test_lost_race_past_the_lock_becomes_a_no_op(monkeypatch):
     """Were two deliveries to see the key unconsumed, the guard lets one apply and the other re-reads."""
     queue()
-    stale = factories.state()  # read before the first delivery consumed the key
+    stale = sink.state()  # read before the first delivery consumed the key
     renderer.apply(callback_update(reply(score=1, msg="<p>first</p>")))
     real_locate = learners.locate_problem
     calls = []
@@ -256,8 +256,8 @@ def test_lost_race_past_the_lock_becomes_a_no_op(monkeypatch):
 
     assert calls == [True, True]
     assert not outcome.applied
-    assert (factories.state().npoints, factories.state().msg) == (1.0, "<p>first</p>")
-    assert [u.applied for u in factories.updates()] == [True, False]
+    assert (sink.state().npoints, sink.state().msg) == (1.0, "<p>first</p>")
+    assert [u.applied for u in sink.updates()] == [True, False]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -303,7 +303,7 @@ def test_begin_attempt_queues_again_under_a_new_key():
     outcome = renderer.apply(callback_update(reply(correct=False, score=0), queuekey="key-2"))
 
     assert outcome.applied
-    assert [u.applied_key for u in factories.updates()] == [KEY, "key-2"]
+    assert [u.applied_key for u in sink.updates()] == [KEY, "key-2"]
 
 
 def test_get_renderer_returns_the_configured_renderer_once():
@@ -338,7 +338,7 @@ def test_get_renderer_names_a_bad_setting(path, message):
 def test_state_user_id_is_the_numeric_lms_id_as_text():
     queue(user_id=int(USER))
 
-    assert factories.state().user_id == USER
+    assert sink.state().user_id == USER
 
 
 @override_settings(XQUEUE_BRIDGE={"RENDERER": "xqueue_bridge.render.capa.CapaRenderer"})

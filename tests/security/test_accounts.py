@@ -12,8 +12,8 @@ import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.grading import REPLY
 from xqueue_bridge.runtime.clients import GraderClient
 
 

@@ -14,7 +14,7 @@ import requests
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tests.conftest import callback_url_for
+from tests.support.lms import callback_url
 from xqueue_bridge.models import Submission
 from xqueue_bridge.redaction import redact, redact_json
 from xqueue_bridge.runtime.clients import make_body, make_header
@@ -37,7 +37,7 @@ def admin_pages(staff, submission) -> str:
 
 def test_the_admin_shows_file_names_never_the_stored_path_that_grants_access(bridge_url, lms_session, staff):
     """Finding 4: the submission page showed the stored path, i.e. the file's capability URL."""
-    header = make_header(callback_url_for("http://127.0.0.1:9", block="files"), "file-key-1", "test-pull")
+    header = make_header(callback_url("http://127.0.0.1:9", block="files"), "file-key-1", "test-pull")
     response = lms_session.post(f"{bridge_url}/xqueue/submit/", data={
         "xqueue_header": header, "xqueue_body": make_body("see file", "anon-1")},
         files={"code.py": ("code.py", io.BytesIO(b"print(1)\n"))})
@@ -65,7 +65,7 @@ def test_the_admin_shows_file_names_never_the_stored_path_that_grants_access(bri
 )
 def test_the_admin_redacts_the_queue_key_however_the_header_spells_it(bridge_url, lms_session, staff, spelled, key):
     """Finding 4: redaction was a literal replace, so an escaped spelling of the key was shown."""
-    url = callback_url_for("http://127.0.0.1:9", block="escaped")
+    url = callback_url("http://127.0.0.1:9", block="escaped")
     header = (f'{{"lms_callback_url": {json.dumps(url)}, "lms_key": {spelled}, "queue_name": "test-pull", '
               f'"echo": {spelled}}}')
     response = lms_session.post(f"{bridge_url}/xqueue/submit/",

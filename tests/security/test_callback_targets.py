@@ -15,33 +15,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from tests.support.helpers import REPLY, bridge_settings, run_loop, wait_for
-from tests.support.lms import Fault, FaultyLms
+from tests.support.accounts import LMS_PASSWORD, LMS_USER
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY, run_loop
+from tests.support.lms import FakeLms, Fault, callback_url
+from tests.support.waiting import wait_for
 from xqueue_bridge.errors import CallbackNotAllowed
 from xqueue_bridge.intake.callback_url import parse_callback_url
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import make_body, make_header
 
-PATH = (
-    "/courses/course-v1:BridgeX+Code101+2026/xqueue/7/block-v1:BridgeX+Code101+2026+type@problem+block@p1/score_update"
-)
+PATH = callback_url("", block="p1")
 
 
 @pytest.fixture
 def forbidden_listener():
     """A real server on 127.0.0.2, outside the allowed origins: it must never hear from the bridge."""
-    server = FaultyLms(host="127.0.0.2")
+    server = FakeLms(host="127.0.0.2")
     yield server
     server.close()
 
 
-def submit_raw(bridge_url: str, callback_url: str) -> requests.Response:
-    from tests.conftest import LMS_PASSWORD, LMS_USER
-
+def submit_raw(bridge_url: str, url: str) -> requests.Response:
     session = requests.Session()
     session.post(f"{bridge_url}/xqueue/login/", data={"username": LMS_USER, "password": LMS_PASSWORD})
     return session.post(f"{bridge_url}/xqueue/submit/", data={
-        "xqueue_header": make_header(callback_url, "lms-key-ssrf", "test-pull"),
+        "xqueue_header": make_header(url, "lms-key-ssrf", "test-pull"),
         "xqueue_body": make_body("answer", "anon-1"),
     })
 
@@ -89,11 +88,12 @@ def test_the_refusal_says_what_is_allowed(bridge_url, forbidden_listener):
 
 def test_an_origin_rule_with_a_port_allows_only_that_port(transactional_db, lms_server):
     with bridge_settings(ALLOWED_CALLBACK_ORIGINS=[f"http://127.0.0.1:{lms_server.port}"]):
-        assert parse_callback_url(lms_server.callback_url()).url == lms_server.callback_url()
+        url = lms_server.callback_url()
+        assert parse_callback_url(url).url == url
         with pytest.raises(CallbackNotAllowed, match="not an allowed LMS origin"):
-            parse_callback_url(lms_server.callback_url().replace(str(lms_server.port), str(lms_server.port + 1)))
+            parse_callback_url(url.replace(str(lms_server.port), str(lms_server.port + 1)))
         with pytest.raises(CallbackNotAllowed, match="not an allowed LMS origin"):
-            parse_callback_url(lms_server.callback_url().replace("http://", "https://"))
+            parse_callback_url(url.replace("http://", "https://"))
 
 
 def test_with_no_origin_configured_every_callback_is_refused(transactional_db, lms_server):
@@ -127,6 +127,7 @@ URLS = (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(url=URLS)
 def test_any_url_accepted_is_one_the_client_sends_to_an_allowed_origin(url):
@@ -141,6 +142,7 @@ def test_any_url_accepted_is_one_the_client_sends_to_an_allowed_origin(url):
     assert parse_url(prepared.url).host == "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_the_url_property_is_checked_on_accepted_urls_too():
     """The strategy above reaches accepted URLs, so the property is not only ever vacuous."""
     accepted = []

@@ -13,9 +13,10 @@ import logging
 import pytest
 import requests
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, callback_url_for
-from tests.support.helpers import REPLY
-from tests.support.sink import signature_headers
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.grading import REPLY
+from tests.support.lms import callback_url
+from tests.support.signing import signature_headers
 from xqueue_bridge.models import Submission
 from xqueue_bridge.runtime.clients import GraderClient, make_body
 from xqueue_bridge.sink import learners
@@ -25,7 +26,7 @@ NUL = "a NUL character, which the database cannot store; send text without it"
 
 
 def submit_header(lms_root: str, lms_key_json: str) -> str:
-    url = callback_url_for(lms_root, block="hostile")
+    url = callback_url(lms_root, block="hostile")
     return f'{{"lms_callback_url": {json.dumps(url)}, "lms_key": {lms_key_json}, "queue_name": "test-pull"}}'
 
 
@@ -136,7 +137,7 @@ def test_the_stand_in_gives_hostile_fields_the_limits_of_the_xqueue_api(
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "MAX_REPLY_BYTES": 1024 * 1024}
     learners.begin_attempt("course-v1:BridgeX+Code101+2026", "block-v1:BridgeX+Code101+2026+type@problem+block@h1",
                            "7", "anon-7", "key-h1")
-    url = callback_url_for(bridge_url, block="h1")
+    url = callback_url(bridge_url, block="h1")
     fields = {"xqueue_header": json.dumps({"lms_key": "key-h1"}), "xqueue_body": json.dumps(REPLY)}
     fields[field] = value
 
@@ -158,7 +159,7 @@ def test_the_stand_in_refuses_text_a_database_cannot_store_with_400(
     bridge_url, receiving_ends_on, user_id, lms_key, message
 ):
     """Finding 3: a NUL in the user id was a 500 on PostgreSQL."""
-    url = callback_url_for(bridge_url, block="h2").replace("/xqueue/7/", f"/xqueue/{user_id}/")
+    url = callback_url(bridge_url, block="h2").replace("/xqueue/7/", f"/xqueue/{user_id}/")
     header = json.dumps({"lms_key": lms_key})
 
     response = post_signed(url, header, json.dumps(REPLY))

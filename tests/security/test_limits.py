@@ -8,8 +8,9 @@ import json
 import pytest
 import requests
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY, bridge_settings
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient, make_body, make_header
 

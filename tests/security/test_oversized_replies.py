@@ -10,12 +10,13 @@ import json
 
 import pytest
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER
-from tests.support.helpers import REPLY, bridge_settings
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
+from tests.support.config import bridge_settings
+from tests.support.grading import REPLY
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.runtime.clients import GraderClient
 
-STAGES = pytest.mark.parametrize(("stage", "path"), [("callback", "callback"), ("event", "event")])
+STAGES = pytest.mark.parametrize(("course_stage", "path"), [("callback", "callback"), ("event", "event")])
 # What legacy XQueue forwards: its put_result reads request.POST under Django's default
 # DATA_UPLOAD_MAX_MEMORY_SIZE of 2.5 MiB (2,621,440 bytes), so a form-encoded reply of nearly that size.
 LEGACY_LARGEST = 2_621_440 - 4096
@@ -42,9 +43,9 @@ def put(grader, bridge_url, header: str, body: str):
 
 
 @STAGES
-def test_a_reply_as_large_as_legacy_xqueue_forwards_is_taken(stage, path, bridge_url, queue, grader, set_stage,
+def test_a_reply_as_large_as_legacy_xqueue_forwards_is_taken(course_stage, path, bridge_url, queue, grader, stage,
                                                              receiver):
-    set_stage(stage)
+    stage(course_stage)
     submission = queue.submit()
     served = grader.get_submission("test-pull")
 
@@ -57,9 +58,9 @@ def test_a_reply_as_large_as_legacy_xqueue_forwards_is_taken(stage, path, bridge
 
 @STAGES
 def test_a_reply_just_under_the_limit_is_taken_and_one_just_over_is_a_failed_attempt(
-    stage, path, bridge_url, queue, grader, set_stage, receiver
+    course_stage, path, bridge_url, queue, grader, stage, receiver
 ):
-    set_stage(stage)
+    stage(course_stage)
     with bridge_settings(MAX_REPLY_BYTES=2000, MAX_GRADING_ATTEMPTS=2):
         taken = queue.submit()
         served = grader.get_submission("test-pull")

@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
-from tests.support.helpers import REPLY, Queue
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.grading import REPLY, Queue
 from xqueue_bridge.apps import check_legacy_accounts
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Submission

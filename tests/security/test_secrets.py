@@ -14,8 +14,10 @@ from io import StringIO
 import requests
 from django.core.management import call_command
 
-from tests.support.helpers import FAST_RETRY, REPLY, bridge_settings, wait_for
+from tests.support.config import FAST_RETRY, bridge_settings
+from tests.support.grading import REPLY
 from tests.support.lms import Fault, FaultPlan
+from tests.support.waiting import wait_for
 from xqueue_bridge import signals
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Delivery, Submission
@@ -31,7 +33,7 @@ ROLLBACK_KEY = "queuekey-rb-1c3e5a7f9b2d4f6a"
 
 
 def test_no_secret_leaks_anywhere_across_the_whole_loop_and_its_failures(
-    live_server, drainer, lms_server, receiver, set_stage, caplog
+    live_server, drainer, lms_server, receiver, stage, caplog
 ):
     caplog.set_level(logging.DEBUG)
     ensure_user("lms-secret", LMS_PASSWORD, role="lms")
@@ -69,7 +71,7 @@ def test_no_secret_leaks_anywhere_across_the_whole_loop_and_its_failures(
                     {"xqueue_header": served["xqueue_header"], "xqueue_body": json.dumps(REPLY)}).ok
 
         # An event-path result whose receiver raises with the key in its message, then an unscorable reply.
-        set_stage("event")
+        stage("event")
         header = make_header(lms_server.callback_url(user_id=2, block="s2"), EVENT_KEY, "test-pull")
         assert lms_client.submit(header, make_body("answer", "anon-s2"))[0] == 0
         served = grader.get_submission("test-pull")
@@ -81,7 +83,7 @@ def test_no_secret_leaks_anywhere_across_the_whole_loop_and_its_failures(
              {"xqueue_header": served["xqueue_header"], "xqueue_body": json.dumps(REPLY)})
 
         # A failure inside the reply's transaction whose message quotes the key and the pullkey.
-        set_stage("callback")
+        stage("callback")
         header = make_header(lms_server.callback_url(user_id=3, block="s3"), ROLLBACK_KEY, "test-pull")
         assert lms_client.submit(header, make_body("answer", "anon-s3"))[0] == 0
         served = grader.get_submission("test-pull")

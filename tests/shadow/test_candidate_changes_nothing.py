@@ -11,8 +11,9 @@ import json
 import attr
 import pytest
 
-from tests.conftest import COURSE, set_stage
-from tests.shadow.conftest import Grading, bridge_settings, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import Grading, reply
+from tests.support.lms import COURSE
 from xqueue_bridge.shadow.models import Comparison
 from xqueue_bridge.sink.models import ProblemState
 
@@ -33,7 +34,7 @@ NAMES = [name for name, _, _ in SCENARIO] + ["external"]
 QUEUES = [f"q-{tag}-{name}" for tag in ("shadowon", "shadowoff") for name in NAMES]
 
 
-def run_scenario(tag: str, lms, grader, learner, recording_lms) -> list:
+def run_scenario(tag: str, lms, grader, learner, lms_server) -> list:
     """Every reply of SCENARIO once (the first twice, as a grader's retry), plus one to an external LMS."""
     answers = []
     for number, (name, body, points) in enumerate(SCENARIO, start=1):
@@ -45,7 +46,7 @@ def run_scenario(tag: str, lms, grader, learner, recording_lms) -> list:
         answers.append((name, grading.put(body)))
         if name == "full":
             answers.append(("full again", grading.put(body)))
-    external = Grading(lms, grader, recording_lms.callback_url(block=f"{tag}-external"), key="key-external",
+    external = Grading(lms, grader, lms_server.callback_url(block=f"{tag}-external"), key="key-external",
                        anonymous_id="anon-external", queue=f"q-{tag}-external")
     answers.append(("external", external.put(reply(score=0.5))))
     return answers
@@ -55,7 +56,7 @@ def _untagged(value, tag: str):
     return json.loads(json.dumps(value).replace(f"{tag}-", "T-"))
 
 
-def observed(tag: str, answers, recording_lms, events) -> dict:
+def observed(tag: str, answers, lms_server, events) -> dict:
     """What a learner, an LMS and an event consumer saw of the run tagged ``tag``."""
     states = {}
     for state in ProblemState.objects.filter(usage_key__contains=f"block@{tag}-").order_by("id"):
@@ -67,7 +68,7 @@ def observed(tag: str, answers, recording_lms, events) -> dict:
             "correctness": state.correctness, "npoints": state.npoints, "msg": state.msg,
             "queued": state.queuekey is not None, "feedback_html": state.feedback_html, "updates": updates,
         }
-    calls = [call for call in recording_lms.calls if f"{tag}-" in call["path"]]
+    calls = [call for call in lms_server.calls if f"{tag}-" in call["path"]]
     scores = [
         {name: value for name, value in attr.asdict(score).items() if name != "submission_id"}
         for score in events if f"{tag}-" in score.module_id
@@ -75,19 +76,20 @@ def observed(tag: str, answers, recording_lms, events) -> dict:
     return _untagged({"answers": answers, "learners": states, "callbacks": calls, "events": scores}, tag)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("shadowed", "plain"), [("shadow_callback", "callback"), ("shadow_event", "event")])
 def test_shadow_on_and_off_give_learners_lms_and_event_consumers_the_same(
-    shadowed, plain, lms, grader, learner, recording_lms, captured_events
+    shadowed, plain, lms, grader, learner, lms_server, captured_events, stage
 ):
     with bridge_settings(QUEUES=QUEUES):
-        set_stage(plain)
-        off = run_scenario("shadowoff", lms, grader, learner, recording_lms)
+        stage(plain)
+        off = run_scenario("shadowoff", lms, grader, learner, lms_server)
         assert Comparison.objects.count() == 0
-        set_stage(shadowed)
-        on = run_scenario("shadowon", lms, grader, learner, recording_lms)
+        stage(shadowed)
+        on = run_scenario("shadowon", lms, grader, learner, lms_server)
 
-    without = observed("shadowoff", off, recording_lms, captured_events)
-    with_shadow = observed("shadowon", on, recording_lms, captured_events)
+    without = observed("shadowoff", off, lms_server, captured_events)
+    with_shadow = observed("shadowon", on, lms_server, captured_events)
     assert with_shadow == without
     # Not vacuous: the learners were served, and every reply of the shadow run was compared.
     assert len(without["learners"]) == len(SCENARIO)
@@ -100,12 +102,12 @@ def test_shadow_on_and_off_give_learners_lms_and_event_consumers_the_same(
     assert compared.filter(status="mismatched").exists()
 
 
-def test_candidate_dry_runs_write_nothing_to_the_learner_or_the_outbox(grade, captured_events):
+def test_candidate_dry_runs_write_nothing_to_the_learner_or_the_outbox(grade, captured_events, stage):
     from xqueue_bridge.models import Delivery
     from xqueue_bridge.shadow import experiment
     from xqueue_bridge.sink.models import LearnerUpdate
 
-    set_stage("shadow_callback")
+    stage("shadow_callback")
     grading, _ = grade(reply(score=0.5))
     comparison = Comparison.objects.get()
     before = (list(ProblemState.objects.values()), list(LearnerUpdate.objects.values()),

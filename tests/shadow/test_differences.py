@@ -10,8 +10,10 @@ import json
 
 import pytest
 
-from tests.conftest import COURSE, set_stage, submission_for
-from tests.shadow.conftest import bridge_settings, only_comparison, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.lms import COURSE, HTTP_500, submission_for
+from tests.support.rows import only_comparison
 from xqueue_bridge.render.capa import INVALID_REPLY_MSG
 from xqueue_bridge.shadow.models import Comparison
 from xqueue_bridge.sink import learners
@@ -27,8 +29,8 @@ def state_of(grading):
 # --- score units and rounding ------------------------------------------------------------------------
 
 
-def test_half_a_point_is_a_points_earned_mismatch_by_rounding_in_shadow_callback(grade):
-    set_stage("shadow_callback")
+def test_half_a_point_is_a_points_earned_mismatch_by_rounding_in_shadow_callback(grade, stage):
+    stage("shadow_callback")
     grading, answer = grade(reply(score=0.5))
 
     assert answer == (True, "")
@@ -41,8 +43,8 @@ def test_half_a_point_is_a_points_earned_mismatch_by_rounding_in_shadow_callback
     assert state_of(grading).npoints == 0.5  # the learner got the callback's result
 
 
-def test_half_a_point_is_the_same_mismatch_the_other_way_round_in_shadow_event(grade):
-    set_stage("shadow_event")
+def test_half_a_point_is_the_same_mismatch_the_other_way_round_in_shadow_event(grade, stage):
+    stage("shadow_event")
     grading, answer = grade(reply(score=0.5))
 
     assert answer == (True, "")
@@ -52,8 +54,8 @@ def test_half_a_point_is_the_same_mismatch_the_other_way_round_in_shadow_event(g
     assert comparison.categories == ["points_earned: rounding"]
 
 
-def test_a_fraction_on_a_four_point_problem_is_a_mismatch_of_units(grade):
-    set_stage("shadow_callback")
+def test_a_fraction_on_a_four_point_problem_is_a_mismatch_of_units(grade, stage):
+    stage("shadow_callback")
     grading, _ = grade(reply(correct=False, score=0.75), points_possible=4)
 
     comparison = only_comparison(grading.submission)
@@ -61,8 +63,8 @@ def test_a_fraction_on_a_four_point_problem_is_a_mismatch_of_units(grade):
     assert comparison.categories == ["points_earned: units"]
 
 
-def test_full_marks_on_a_one_point_problem_match(grade):
-    set_stage("shadow_callback")
+def test_full_marks_on_a_one_point_problem_match(grade, stage):
+    stage("shadow_callback")
     grading, _ = grade(reply(score=1.0))
 
     comparison = only_comparison(grading.submission)
@@ -73,8 +75,8 @@ def test_full_marks_on_a_one_point_problem_match(grade):
 # --- negative scores: clamped vs rejected ------------------------------------------------------------
 
 
-def test_negative_score_is_clamped_by_the_callback_and_rejected_by_the_event_path(grade):
-    set_stage("shadow_callback")
+def test_negative_score_is_clamped_by_the_callback_and_rejected_by_the_event_path(grade, stage):
+    stage("shadow_callback")
     grading, answer = grade(reply(correct=False, score=-1))
 
     assert answer == (True, "")
@@ -88,8 +90,8 @@ def test_negative_score_is_clamped_by_the_callback_and_rejected_by_the_event_pat
     assert (comparison.control_error, comparison.candidate_error) == ("", "unscorable_reply")
 
 
-def test_negative_score_refused_in_shadow_event_is_compared_with_the_callback(grade):
-    set_stage("shadow_event")
+def test_negative_score_refused_in_shadow_event_is_compared_with_the_callback(grade, stage):
+    stage("shadow_event")
     grading, answer = grade(reply(correct=False, score=-1))
 
     assert answer[0] is False and "negative" in answer[1]
@@ -104,8 +106,8 @@ def test_negative_score_refused_in_shadow_event_is_compared_with_the_callback(gr
 # --- invalid replies: "Invalid grader reply" vs retry and nothing ------------------------------------
 
 
-def test_invalid_reply_shows_the_learner_an_error_on_the_callback_and_nothing_on_the_event_path(grade):
-    set_stage("shadow_callback")
+def test_invalid_reply_shows_the_learner_an_error_on_the_callback_and_nothing_on_the_event_path(grade, stage):
+    stage("shadow_callback")
     grading, answer = grade("All tests passed")  # not JSON
 
     assert answer == (True, "")
@@ -117,8 +119,8 @@ def test_invalid_reply_shows_the_learner_an_error_on_the_callback_and_nothing_on
     assert comparison.diff["feedback"]["control"].startswith("sha256:")
 
 
-def test_invalid_reply_refused_in_shadow_event_leaves_the_learner_queued(grade):
-    set_stage("shadow_event")
+def test_invalid_reply_refused_in_shadow_event_leaves_the_learner_queued(grade, stage):
+    stage("shadow_event")
     grading, answer = grade('{"correct": true}')  # no score
 
     assert answer[0] is False
@@ -129,8 +131,8 @@ def test_invalid_reply_refused_in_shadow_event_leaves_the_learner_queued(grade):
     assert comparison.diff["error"] == {"control": "unscorable_reply", "candidate": None}
 
 
-def test_reply_without_msg_is_scored_by_the_event_path_but_invalid_for_capa(grade):
-    set_stage("shadow_callback")
+def test_reply_without_msg_is_scored_by_the_event_path_but_invalid_for_capa(grade, stage):
+    stage("shadow_callback")
     grading, _ = grade(json.dumps({"correct": True, "score": 1}))
 
     comparison = only_comparison(grading.submission)
@@ -142,8 +144,8 @@ def test_reply_without_msg_is_scored_by_the_event_path_but_invalid_for_capa(grad
 # --- the correct flag: used vs ignored outside score_msg (not observable) ----------------------------
 
 
-def test_correct_flag_that_contradicts_the_score_matches_because_both_ends_render_the_raw_reply(grade):
-    set_stage("shadow_callback")
+def test_correct_flag_that_contradicts_the_score_matches_because_both_ends_render_the_raw_reply(grade, stage):
+    stage("shadow_callback")
     grading, _ = grade(reply(correct=True, score=0))
 
     comparison = only_comparison(grading.submission)
@@ -154,8 +156,8 @@ def test_correct_flag_that_contradicts_the_score_matches_because_both_ends_rende
 # --- duplicates: 200 no-op vs 500 --------------------------------------------------------------------
 
 
-def test_duplicate_reply_is_a_no_op_for_the_callback_and_an_error_for_edx_submissions(grade, recording_lms):
-    set_stage("shadow_callback")
+def test_duplicate_reply_is_a_no_op_for_the_callback_and_an_error_for_edx_submissions(grade, lms_server, stage):
+    stage("shadow_callback")
     grading, first = grade(reply(score=1.0))
     second = grading.put(reply(score=1.0))  # the grader's retry after a timeout
 
@@ -167,8 +169,8 @@ def test_duplicate_reply_is_a_no_op_for_the_callback_and_an_error_for_edx_submis
     assert only_comparison(grading.submission, trigger="result").status == "matched"
 
 
-def test_duplicate_in_shadow_event_reports_the_event_paths_500(grade):
-    set_stage("shadow_event")
+def test_duplicate_in_shadow_event_reports_the_event_paths_500(grade, stage):
+    stage("shadow_event")
     grading, _ = grade(reply(score=0.5))
     assert grading.put(reply(score=0.5)) == (True, "")
 
@@ -183,9 +185,9 @@ def test_duplicate_in_shadow_event_reports_the_event_paths_500(grade):
 # --- stale replies after a resubmission (refused before either path runs) ----------------------------
 
 
-def test_stale_reply_after_a_resubmission_is_refused_before_any_path_runs(lms, grader, recording_lms):
-    set_stage("shadow_callback")
-    url = recording_lms.callback_url()
+def test_stale_reply_after_a_resubmission_is_refused_before_any_path_runs(lms, grader, lms_server, stage):
+    stage("shadow_callback")
+    url = lms_server.callback_url()
     header, body = submission_for(url, key="old-key")
     assert lms.submit(header, body)[0] == 0
     old = grader.get_submission("test-pull")
@@ -195,16 +197,16 @@ def test_stale_reply_after_a_resubmission_is_refused_before_any_path_runs(lms, g
     answer = grader.put_result(old["xqueue_header"], reply())
     assert answer[0] is False and "newer submission" in answer[1]
     assert Comparison.objects.count() == 0
-    assert recording_lms.calls == []
+    assert lms_server.calls == []
 
 
 # --- delivery failure and terminal failure -----------------------------------------------------------
 
 
-def test_given_up_callback_delivery_is_a_mismatch_on_error(lms, grader, recording_lms):
-    set_stage("shadow_callback")
-    recording_lms.status = 500
-    header, body = submission_for(recording_lms.callback_url(), key="k-dead")
+def test_given_up_callback_delivery_is_a_mismatch_on_error(lms, grader, lms_server, stage):
+    stage("shadow_callback")
+    lms_server.fault_for = lambda key: HTTP_500
+    header, body = submission_for(lms_server.callback_url(), key="k-dead")
     with bridge_settings(DELIVERY_RETRY={"max_attempts": 1}):
         assert lms.submit(header, body)[0] == 0
         served = grader.get_submission("test-pull")
@@ -218,13 +220,13 @@ def test_given_up_callback_delivery_is_a_mismatch_on_error(lms, grader, recordin
     # What the learner got instead: the failure notice (no points, not correct), not the grader's result.
     assert comparison.diff["correctness"] == {"control": "incorrect", "candidate": "correct"}
     # Two callbacks were sent, the result and the failure notice (also refused); none by the candidate.
-    sent = [json.loads(call["form"]["xqueue_body"]) for call in recording_lms.calls]
+    sent = [json.loads(call["form"]["xqueue_body"]) for call in lms_server.calls]
     assert [body["score"] for body in sent] == [1.0, 0]
     assert "could not be graded" in sent[1]["msg"]
 
 
-def test_last_refused_attempt_tells_the_learner_where_edx_submissions_leaves_them_queued(grade):
-    set_stage("shadow_event")
+def test_last_refused_attempt_tells_the_learner_where_edx_submissions_leaves_them_queued(grade, stage):
+    stage("shadow_event")
     with bridge_settings(MAX_GRADING_ATTEMPTS=1):
         grading, answer = grade("not json")
 
@@ -241,8 +243,8 @@ def test_last_refused_attempt_tells_the_learner_where_edx_submissions_leaves_the
 # --- identity: numeric user id in the URL vs anonymous id --------------------------------------------
 
 
-def test_event_path_that_cannot_find_the_learner_by_anonymous_id_is_an_identity_mismatch(grade):
-    set_stage("shadow_callback")
+def test_event_path_that_cannot_find_the_learner_by_anonymous_id_is_an_identity_mismatch(grade, stage):
+    stage("shadow_callback")
     # The LMS sent an anonymous id its own receiver does not know for this learner (another id scheme).
     grading, answer = grade(reply(), anonymous_id="anon-from-another-scheme", sink_anonymous_id="anon-real")
 
@@ -257,15 +259,15 @@ def test_event_path_that_cannot_find_the_learner_by_anonymous_id_is_an_identity_
 # --- everything is reported per course ---------------------------------------------------------------
 
 
-def test_each_difference_lands_in_the_report_of_its_course(grade):
+def test_each_difference_lands_in_the_report_of_its_course(grade, stage):
     from django.core.management import call_command
 
-    set_stage("shadow_callback")
+    stage("shadow_callback", course=COURSE)
     grade(reply(score=0.5))
     grade(reply(score=-1))
     grade(reply(score=1.0))
     other = "course-v1:BridgeX+Other+2026"
-    set_stage("shadow_callback", course_id=other)
+    stage("shadow_callback", course=other)
     grade(reply(score=1.0), course_id=other)
 
     import io

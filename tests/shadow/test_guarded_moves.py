@@ -11,8 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.shadow.conftest import bridge_settings, make_comparison, make_submission
 from tests.support.commands import command
+from tests.support.config import bridge_settings
+from tests.support.rows import make_comparison, make_submission
 from toggles.models import CourseOverride
 from xqueue_bridge.errors import StageMoveRefused
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE

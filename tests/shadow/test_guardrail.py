@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import COURSE, set_stage
-from tests.shadow.conftest import bridge_settings, make_submission, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.lms import COURSE
+from tests.support.rows import make_submission
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.shadow import guardrail
 from xqueue_bridge.shadow.models import GuardrailMove
@@ -20,8 +22,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ON = {"ENABLED": True, "MIN_COMPARISONS": 2, "MAX_MISMATCH_RATE": 0.4, "MAX_ERROR_RATE": 0.4}
 
 
-def test_mismatches_in_shadow_event_move_the_course_back_with_the_figures(grade, caplog):
-    set_stage("shadow_event")
+def test_mismatches_in_shadow_event_move_the_course_back_with_the_figures(grade, caplog, stage):
+    stage("shadow_event", course=COURSE)
     caplog.set_level(logging.WARNING, logger="xqueue_bridge.shadow.guardrail")
     with bridge_settings(guardrail={**ON, "MIN_COMPARISONS": 3}):
         grade(reply(score=1.0))
@@ -44,8 +46,8 @@ def test_mismatches_in_shadow_event_move_the_course_back_with_the_figures(grade,
     assert grading.submission.stage == "shadow_callback"
 
 
-def test_refusals_in_shadow_event_are_an_error_rate(grade):
-    set_stage("shadow_event")
+def test_refusals_in_shadow_event_are_an_error_rate(grade, stage):
+    stage("shadow_event", course=COURSE)
     # Judged by the error rate alone; each refused submission is given up at once (not pulled again).
     with bridge_settings(guardrail={**ON, "MAX_MISMATCH_RATE": 1.0}, MAX_GRADING_ATTEMPTS=1):
         grade("not json")
@@ -55,8 +57,8 @@ def test_refusals_in_shadow_event_are_an_error_rate(grade):
     assert "event path error rate 100.0% (2 of 2 results in 24 h)" in GuardrailMove.objects.get().reason
 
 
-def test_accepted_differences_and_a_disabled_guardrail_move_nothing(grade):
-    set_stage("shadow_event")
+def test_accepted_differences_and_a_disabled_guardrail_move_nothing(grade, stage):
+    stage("shadow_event", course=COURSE)
     with bridge_settings(guardrail=ON, shadow={"IGNORE_RULES": ["points_rounding"]}):
         grade(reply(score=0.5))
         grade(reply(score=0.5))
@@ -68,8 +70,8 @@ def test_accepted_differences_and_a_disabled_guardrail_move_nothing(grade):
     assert not GuardrailMove.objects.exists()
 
 
-def test_too_few_results_move_nothing(grade):
-    set_stage("shadow_event")
+def test_too_few_results_move_nothing(grade, stage):
+    stage("shadow_event", course=COURSE)
     with bridge_settings(guardrail={**ON, "MIN_COMPARISONS": 5}):
         for _ in range(4):
             grade(reply(score=0.5))
@@ -77,8 +79,8 @@ def test_too_few_results_move_nothing(grade):
     assert rollout.stage_of(COURSE).stage == "shadow_event"
 
 
-def test_event_course_with_undeliverable_results_is_moved_back_by_the_worker_check():
-    set_stage("event")
+def test_event_course_with_undeliverable_results_is_moved_back_by_the_worker_check(stage):
+    stage("event", course=COURSE)
     for status in ("dead", "dead", "delivered"):
         submission = make_submission(stage="event")
         Delivery.objects.create(submission=submission, path="event", body=reply(), status=status)
@@ -102,8 +104,8 @@ def test_results_withdrawn_while_failing_count_as_errors_and_untried_ones_not_at
     assert (window.results, window.errors) == (3, 1)
 
 
-def test_worker_check_waits_for_its_interval():
-    set_stage("event")
+def test_worker_check_waits_for_its_interval(stage):
+    stage("event", course=COURSE)
     with bridge_settings(guardrail={**ON, "CHECK_INTERVAL": 3600}):
         guardrail.periodic_check(force=True)
         for _ in range(3):
@@ -112,13 +114,13 @@ def test_worker_check_waits_for_its_interval():
         assert guardrail.periodic_check(force=True) == 1
 
 
-def test_a_moved_course_is_judged_on_new_results_only(grade):
-    set_stage("shadow_event")
+def test_a_moved_course_is_judged_on_new_results_only(grade, stage):
+    stage("shadow_event", course=COURSE)
     with bridge_settings(guardrail=ON):
         grade(reply(score=0.5))
         grade(reply(score=0.5))
         assert rollout.stage_of(COURSE).stage == "shadow_callback"
-        set_stage("shadow_event")  # an operator tries again
+        stage("shadow_event", course=COURSE)  # an operator tries again
         grade(reply(score=1.0))
         grade(reply(score=1.0))
 

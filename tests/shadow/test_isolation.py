@@ -16,8 +16,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.conftest import set_stage
-from tests.shadow.conftest import bridge_settings, make_comparison, make_submission, only_comparison, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.rows import make_comparison, make_submission, only_comparison
 from xqueue_bridge.models import Delivery
 from xqueue_bridge.shadow import experiment, observe
 from xqueue_bridge.shadow.models import Comparison
@@ -31,12 +32,12 @@ def learner_state(grading):
     return learners.problem_state(submission.usage_key, course_id=submission.course_id, user_id=submission.user_id)
 
 
-def test_failing_candidate_is_recorded_as_errored_and_the_learner_still_gets_the_result(grade, monkeypatch):
+def test_failing_candidate_is_recorded_as_errored_and_the_learner_still_gets_the_result(grade, monkeypatch, stage):
     def broken(*args, **kwargs):
         raise RuntimeError("candidate blew up")
 
     monkeypatch.setattr(observe, "observe_event", broken)
-    set_stage("shadow_callback")
+    stage("shadow_callback")
     grading, answer = grade(reply(score=1.0))
 
     assert answer == (True, "")
@@ -47,14 +48,14 @@ def test_failing_candidate_is_recorded_as_errored_and_the_learner_still_gets_the
     assert Delivery.objects.get().status == "delivered"
 
 
-def test_failing_comparator_in_shadow_event_never_reaches_the_grader(grade, monkeypatch, captured_events):
+def test_failing_comparator_in_shadow_event_never_reaches_the_grader(grade, monkeypatch, captured_events, stage):
     from xqueue_bridge.shadow import compare
 
     def broken(*args, **kwargs):
         raise ValueError("comparator blew up")
 
     monkeypatch.setattr(compare, "canonical_html", broken)
-    set_stage("shadow_event")
+    stage("shadow_event")
     grading, answer = grade(reply(score=1.0))
     refused, refusal = grade("not json")
 
@@ -65,12 +66,12 @@ def test_failing_comparator_in_shadow_event_never_reaches_the_grader(grade, monk
     assert [c.status for c in Comparison.objects.order_by("id")] == ["errored", "errored"]
 
 
-def test_comparison_that_cannot_be_written_changes_nothing_else(grade, monkeypatch):
+def test_comparison_that_cannot_be_written_changes_nothing_else(grade, monkeypatch, stage):
     def broken(self, *args, **kwargs):
         raise RuntimeError("no room for comparisons")
 
     monkeypatch.setattr(Comparison, "save", broken)
-    set_stage("shadow_event")
+    stage("shadow_event")
     with bridge_settings(MAX_GRADING_ATTEMPTS=1):
         grading, answer = grade(reply(score=1.0))
         refused, refusal = grade("not json")  # its pending comparison is written in the reply's transaction
@@ -84,8 +85,8 @@ def test_comparison_that_cannot_be_written_changes_nothing_else(grade, monkeypat
     assert Comparison.objects.count() == 0
 
 
-def test_unknown_clean_rule_is_an_errored_comparison_that_names_the_setting(grade):
-    set_stage("shadow_callback")
+def test_unknown_clean_rule_is_an_errored_comparison_that_names_the_setting(grade, stage):
+    stage("shadow_callback")
     with bridge_settings(shadow={"CLEAN_RULES": ["no_such_rule"]}):
         grading, answer = grade(reply(score=1.0))
 
@@ -95,7 +96,7 @@ def test_unknown_clean_rule_is_an_errored_comparison_that_names_the_setting(grad
     assert "CLEAN_RULES" in comparison.error and "'no_such_rule'" in comparison.error
 
 
-def test_thread_mode_compares_in_a_thread_of_its_own_after_the_delivery(grade, monkeypatch):
+def test_thread_mode_compares_in_a_thread_of_its_own_after_the_delivery(grade, monkeypatch, stage):
     threads = []
     for name in ("compare_result", "run"):
         original = getattr(experiment, name)
@@ -105,7 +106,7 @@ def test_thread_mode_compares_in_a_thread_of_its_own_after_the_delivery(grade, m
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(experiment, name, recorded)
-    set_stage("shadow_event")
+    stage("shadow_event")
     with bridge_settings(DELIVERY_MODE="thread"):
         grading, answer = grade(reply(score=0.5))
         refused, refusal = grade("not json")
@@ -122,8 +123,8 @@ def test_thread_mode_compares_in_a_thread_of_its_own_after_the_delivery(grade, m
     assert learner_state(grading).npoints == 0.5
 
 
-def test_worker_mode_leaves_delivery_and_comparison_to_the_worker(grade):
-    set_stage("shadow_event")
+def test_worker_mode_leaves_delivery_and_comparison_to_the_worker(grade, stage):
+    stage("shadow_event")
     with bridge_settings(DELIVERY_MODE="worker"):
         grading, answer = grade(reply(score=1.0))
         refused, refusal = grade("not json")
@@ -172,8 +173,8 @@ def test_a_final_delivery_nobody_compared_is_not_settled(db):
     assert experiment.settled()
 
 
-def test_a_decided_comparison_is_not_decided_twice(grade):
-    set_stage("shadow_callback")
+def test_a_decided_comparison_is_not_decided_twice(grade, stage):
+    stage("shadow_callback")
     grading, _ = grade(reply(score=0.5))
     comparison = only_comparison(grading.submission)
 

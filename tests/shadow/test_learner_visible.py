@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import COURSE, set_stage
-from tests.shadow.conftest import bridge_settings, only_comparison, reply
 from tests.support.commands import command
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.lms import COURSE
+from tests.support.rows import only_comparison
 from xqueue_bridge.shadow.compare import LEARNER, RECORD, ReplyFacts, column_of, compare, explain
 from xqueue_bridge.shadow.observe import AVRO_CHANGED, DELIVERY_FAILED, DUPLICATE_REPLY, UNSCORABLE_REPLY, Observation
 
@@ -29,8 +31,8 @@ def readiness_of(course: str) -> dict:
     return item
 
 
-def test_half_a_point_is_the_same_for_the_learner_and_differs_only_in_the_record(grade):
-    set_stage("shadow_callback")
+def test_half_a_point_is_the_same_for_the_learner_and_differs_only_in_the_record(grade, stage):
+    stage("shadow_callback", course=COURSE)
     grading, answer = grade(reply(score=0.5))
 
     assert answer == (True, "")
@@ -39,8 +41,8 @@ def test_half_a_point_is_the_same_for_the_learner_and_differs_only_in_the_record
     assert (comparison.learner_categories, comparison.record_categories) == ([], ["points_earned: rounding"])
 
 
-def test_a_partial_credit_course_is_ready_on_learner_visible_grounds_with_a_note_on_rounding(grade):
-    set_stage("shadow_callback")
+def test_a_partial_credit_course_is_ready_on_learner_visible_grounds_with_a_note_on_rounding(grade, stage):
+    stage("shadow_callback", course=COURSE)
     for score in (0.5, 0.25, 1.0):
         grade(reply(score=score))
 
@@ -56,8 +58,8 @@ def test_a_partial_credit_course_is_ready_on_learner_visible_grounds_with_a_note
     assert "yes" in table and "the event carries points_earned as a rounded integer" in table
 
 
-def test_record_differences_block_readiness_when_the_setting_says_so(grade):
-    set_stage("shadow_event")
+def test_record_differences_block_readiness_when_the_setting_says_so(grade, stage):
+    stage("shadow_event", course=COURSE)
     for _ in range(3):
         grade(reply(score=0.5))
 
@@ -72,8 +74,8 @@ def test_record_differences_block_readiness_when_the_setting_says_so(grade):
     ]
 
 
-def test_the_shadow_report_counts_the_two_columns_apart_in_table_json_and_csv(grade):
-    set_stage("shadow_callback")
+def test_the_shadow_report_counts_the_two_columns_apart_in_table_json_and_csv(grade, stage):
+    stage("shadow_callback", course=COURSE)
     grade(reply(score=0.5))
     grade(reply(score=-1.0))  # callback clamps to 0 and consumes the key; the event path leaves it queued
 

@@ -8,16 +8,17 @@ import json
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import COURSE, set_stage, submission_for
-from tests.shadow.conftest import bridge_settings, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.lms import COURSE, HTTP_500, submission_for
 from xqueue_bridge.shadow.models import Comparison
 from xqueue_bridge.shadow.readiness import Thresholds, course_readiness
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_noise_baseline_adds_a_self_comparison_that_matches_a_deterministic_path(grade):
-    set_stage("shadow_callback")
+def test_noise_baseline_adds_a_self_comparison_that_matches_a_deterministic_path(grade, stage):
+    stage("shadow_callback")
     with bridge_settings(shadow={"NOISE_BASELINE": True}):
         grading, answer = grade(reply(score=0.5))
 
@@ -36,10 +37,10 @@ def test_noise_baseline_adds_a_self_comparison_that_matches_a_deterministic_path
     assert course_readiness(COURSE, "shadow_callback", thresholds).comparisons == 1
 
 
-def test_noise_baseline_sees_the_authoritative_delivery_fail(lms, grader, recording_lms):
-    set_stage("shadow_callback")
-    recording_lms.status = 500
-    header, body = submission_for(recording_lms.callback_url(), key="k-noise")
+def test_noise_baseline_sees_the_authoritative_delivery_fail(lms, grader, lms_server, stage):
+    stage("shadow_callback")
+    lms_server.fault_for = lambda key: HTTP_500
+    header, body = submission_for(lms_server.callback_url(), key="k-noise")
     with bridge_settings(shadow={"NOISE_BASELINE": True}, DELIVERY_RETRY={"max_attempts": 1}):
         lms.submit(header, body)
         served = grader.get_submission("test-pull")

@@ -7,7 +7,9 @@ import json
 import attr
 import pytest
 
-from tests.shadow.conftest import bridge_settings, make_submission, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.rows import make_submission
 from xqueue_bridge.models import DeliveryPath
 from xqueue_bridge.render import updates
 from xqueue_bridge.render.feedback import feedback_html

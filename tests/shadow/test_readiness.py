@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.conftest import set_stage
-from tests.shadow.conftest import bridge_settings, make_comparison, make_submission
+from tests.support.config import bridge_settings
+from tests.support.rows import make_comparison, make_submission
 from xqueue_bridge.shadow.models import GuardrailMove
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,8 +40,8 @@ def compared(course_id: str, stage: str, statuses, *, hours_ago: float = 5.0, **
                         **fields)
 
 
-def test_a_course_with_enough_agreeing_comparisons_over_enough_time_is_ready():
-    set_stage("shadow_callback", course_id=READY)
+def test_a_course_with_enough_agreeing_comparisons_over_enough_time_is_ready(stage):
+    stage("shadow_callback", course=READY)
     compared(READY, "shadow_callback", ["matched", "matched", "ignored"])
     compared(READY, "shadow_callback", ["mismatched"], noise=True)  # the noise baseline does not count
 
@@ -53,9 +53,9 @@ def test_a_course_with_enough_agreeing_comparisons_over_enough_time_is_ready():
     assert item["reasons"][0].startswith("3 comparisons over 5.0 h, mismatch rate 0.0%")
 
 
-def test_each_unmet_condition_is_a_reason():
+def test_each_unmet_condition_is_a_reason(stage):
     for course in (FEW, YOUNG, DIFFERENT, BROKEN):
-        set_stage("shadow_event", course_id=course)
+        stage("shadow_event", course=course)
     compared(FEW, "shadow_event", ["matched", "matched"])
     compared(YOUNG, "shadow_event", ["matched"] * 3, hours_ago=0.5)
     compared(DIFFERENT, "shadow_event", ["matched", "matched", "mismatched"],
@@ -72,8 +72,8 @@ def test_each_unmet_condition_is_a_reason():
     assert items[BROKEN]["reasons"] == ["error rate 25.0% (1 errored) is above 0.0%"]
 
 
-def test_only_comparisons_of_the_current_stage_count():
-    set_stage("shadow_event", course_id=READY)
+def test_only_comparisons_of_the_current_stage_count(stage):
+    stage("shadow_event", course=READY)
     compared(READY, "shadow_callback", ["matched"] * 5)
 
     item = readiness("--course", READY)[READY]
@@ -83,9 +83,9 @@ def test_only_comparisons_of_the_current_stage_count():
     ]
 
 
-def test_callback_may_start_shadowing_and_event_is_the_last_stage():
-    set_stage("callback", course_id=LEGACY)
-    set_stage("event", course_id=READY)
+def test_callback_may_start_shadowing_and_event_is_the_last_stage(stage):
+    stage("callback", course=LEGACY)
+    stage("event", course=READY)
     make_submission(course_id=LEGACY, stage="callback")  # courses the bridge has seen (else: "no data")
     make_submission(course_id=READY, stage="event")
 
@@ -95,8 +95,8 @@ def test_callback_may_start_shadowing_and_event_is_the_last_stage():
     assert "last stage" in items[READY]["reasons"][0]
 
 
-def test_a_guardrail_move_starts_the_count_again():
-    set_stage("shadow_callback", course_id=MOVED)
+def test_a_guardrail_move_starts_the_count_again(stage):
+    stage("shadow_callback", course=MOVED)
     compared(MOVED, "shadow_callback", ["matched"] * 4, hours_ago=10)
     GuardrailMove.objects.create(
         course_id=MOVED, from_stage="shadow_event", to_stage="shadow_callback", reason="guardrail: test",
@@ -109,17 +109,17 @@ def test_a_guardrail_move_starts_the_count_again():
     assert item["reasons"][-1].startswith("counted from the guardrail's move back on ")
 
 
-def test_options_override_the_settings_for_one_run():
-    set_stage("shadow_callback", course_id=FEW)
+def test_options_override_the_settings_for_one_run(stage):
+    stage("shadow_callback", course=FEW)
     compared(FEW, "shadow_callback", ["matched"])
 
     assert not readiness("--course", FEW)[FEW]["ready"]
     assert readiness("--course", FEW, "--min-comparisons", "1", "--min-hours", "1")[FEW]["ready"]
 
 
-def test_table_and_csv():
-    set_stage("shadow_callback", course_id=READY)
-    set_stage("shadow_event", course_id=FEW)
+def test_table_and_csv(stage):
+    stage("shadow_callback", course=READY)
+    stage("shadow_event", course=FEW)
     compared(READY, "shadow_callback", ["matched"] * 3)
     compared(FEW, "shadow_event", ["matched"])
 

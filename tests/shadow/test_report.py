@@ -10,8 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.conftest import COURSE
-from tests.shadow.conftest import bridge_settings, make_comparison
+from tests.support.config import bridge_settings
+from tests.support.lms import COURSE
+from tests.support.rows import make_comparison
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ import json
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import set_stage
-from tests.shadow.conftest import bridge_settings, make_comparison, only_comparison, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.rows import make_comparison, only_comparison
 from xqueue_bridge.shadow import experiment
 from xqueue_bridge.shadow.models import Comparison
 from xqueue_bridge.shadow.report import purge
@@ -24,8 +25,8 @@ def stored_text(comparison: Comparison) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_by_default_a_comparison_keeps_the_diff_and_digests_never_the_grader_text(grade):
-    set_stage("shadow_callback")
+def test_by_default_a_comparison_keeps_the_diff_and_digests_never_the_grader_text(grade, stage):
+    stage("shadow_callback")
     grading, _ = grade(reply(score=0.5, msg=f"<pre>{LEARNER_CODE}</pre>"))
     invalid, _ = grade(f"<pre>{LEARNER_CODE}</pre>")  # not JSON: the feedback differs too
 
@@ -39,8 +40,8 @@ def test_by_default_a_comparison_keeps_the_diff_and_digests_never_the_grader_tex
 
 
 @pytest.mark.django_db(transaction=True)
-def test_full_values_are_kept_only_when_the_setting_allows(grade):
-    set_stage("shadow_callback")
+def test_full_values_are_kept_only_when_the_setting_allows(grade, stage):
+    stage("shadow_callback")
     with bridge_settings(shadow={"STORE_FULL_VALUES": True}):
         invalid, _ = grade(f"<pre>{LEARNER_CODE}</pre>")
 
@@ -52,8 +53,8 @@ def test_full_values_are_kept_only_when_the_setting_allows(grade):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_refused_reply_is_kept_only_until_it_is_compared(grade):
-    set_stage("shadow_event")
+def test_a_refused_reply_is_kept_only_until_it_is_compared(grade, stage):
+    stage("shadow_event")
     body = f"<pre>{LEARNER_CODE}</pre>"
     with bridge_settings(DELIVERY_MODE="worker"):
         refused, answer = grade(body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.shadow.conftest import bridge_settings
+from tests.support.config import bridge_settings
 from xqueue_bridge.errors import ConfigurationError
 from xqueue_bridge.shadow import rules
 from xqueue_bridge.shadow.compare import ReplyFacts, compare

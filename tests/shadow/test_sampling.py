@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from tests.conftest import COURSE, set_stage
-from tests.shadow.conftest import bridge_settings, make_submission, reply
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.lms import COURSE
+from tests.support.rows import make_submission
 from xqueue_bridge.errors import ConfigurationError
 from xqueue_bridge.models import Submission
 from xqueue_bridge.shadow import experiment
@@ -68,9 +70,9 @@ def test_every_trigger_of_a_submission_is_sampled_alike():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_course_sampled_out_is_not_compared_while_its_neighbour_is(grade):
-    set_stage("shadow_callback")
-    set_stage("shadow_callback", course_id=OTHER_OF_ORG)
+def test_a_course_sampled_out_is_not_compared_while_its_neighbour_is(grade, stage):
+    stage("shadow_callback", course=COURSE)
+    stage("shadow_callback", course=OTHER_OF_ORG)
     with bridge_settings(shadow={"COURSE_SAMPLE_RATES": {COURSE: 0}}):
         out, answer = grade(reply(score=0.5))
         compared, _ = grade(reply(score=0.5), course_id=OTHER_OF_ORG)

@@ -9,9 +9,11 @@ import json
 
 import pytest
 
-from tests.conftest import COURSE
-from tests.shadow.conftest import bridge_settings, make_submission, reply
 from tests.support.commands import command
+from tests.support.config import bridge_settings
+from tests.support.grading import reply
+from tests.support.lms import COURSE
+from tests.support.rows import make_submission
 from xqueue_bridge.models import Delivery, ForcedMove
 from xqueue_bridge.stage import rollout
 

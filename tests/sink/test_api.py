@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sink import factories
-from tests.sink.factories import ANON, COURSE, KEY, USAGE, USER, callback_update, queue, reply
+from tests.support import sink
+from tests.support.sink import ANON, COURSE, KEY, USAGE, USER, callback_update, queue, reply
 from xqueue_bridge.errors import UnknownProblem
 from xqueue_bridge.sink import learners
 from xqueue_bridge.sink.renderer import StandaloneRenderer
@@ -34,7 +34,7 @@ def test_begin_attempt_again_requeues_the_same_row_and_keeps_the_log():
         None,
         2,
     )
-    assert len(factories.updates()) == 1
+    assert len(sink.updates()) == 1
 
 
 def test_begin_attempt_refuses_a_key_a_result_was_applied_under():
@@ -96,7 +96,7 @@ def test_two_learners_keep_separate_state():
     StandaloneRenderer().apply(callback_update(reply(score=1), user_id="8", queuekey="key-8"))
 
     assert learners.problem_state(USAGE, user_id="8").npoints == 1.0
-    assert factories.state().queuekey == KEY
+    assert sink.state().queuekey == KEY
 
 
 def test_problem_state_text_never_shows_the_queue_key():

@@ -7,9 +7,9 @@ import json
 import pytest
 from django.test import override_settings
 
-from tests.sink import factories
-from tests.sink.factories import KEY, USAGE, USER, callback_path, queue, reply
-from tests.support.sink import SignedClient
+from tests.support import sink
+from tests.support.signing import SignedClient
+from tests.support.sink import KEY, USAGE, USER, callback_path, queue, reply
 from xqueue_bridge.render.capa import INVALID_REPLY_MSG
 from xqueue_bridge.sink import learners
 
@@ -35,9 +35,9 @@ def test_score_update_is_applied_and_answered_with_an_empty_200(client):
     response = post(client, reply(correct=True, score=1, msg="<p>All tests passed</p>"))
 
     assert response.status_code == 200 and response.content == b""
-    state = factories.state()
+    state = sink.state()
     assert (state.correctness, state.npoints, state.queuekey) == ("correct", 1.0, None)
-    assert [(u.via, u.applied) for u in factories.updates()] == [("callback", True)]
+    assert [(u.via, u.applied) for u in sink.updates()] == [("callback", True)]
 
 
 def test_duplicate_callback_is_answered_200_and_changes_nothing(client):
@@ -47,8 +47,8 @@ def test_duplicate_callback_is_answered_200_and_changes_nothing(client):
     response = post(client, reply(score=0, msg="<p>second</p>"))
 
     assert response.status_code == 200
-    assert (factories.state().npoints, factories.state().msg) == (1.0, "<p>first</p>")
-    assert [u.applied for u in factories.updates()] == [True, False]
+    assert (sink.state().npoints, sink.state().msg) == (1.0, "<p>first</p>")
+    assert [u.applied for u in sink.updates()] == [True, False]
 
 
 def test_stale_callback_after_a_resubmission_is_answered_200_and_changes_nothing(client):
@@ -58,7 +58,7 @@ def test_stale_callback_after_a_resubmission_is_answered_200_and_changes_nothing
     response = post(client, reply(score=1), header=json.dumps({"lms_key": "old-key"}))
 
     assert response.status_code == 200
-    assert (factories.state().queuekey, factories.state().correctness) == ("new-key", "incomplete")
+    assert (sink.state().queuekey, sink.state().correctness) == ("new-key", "incomplete")
 
 
 def test_invalid_reply_is_answered_200_and_shown_to_the_learner(client):
@@ -67,8 +67,8 @@ def test_invalid_reply_is_answered_200_and_shown_to_the_learner(client):
     response = post(client, "Traceback (most recent call last): ...")
 
     assert response.status_code == 200
-    assert factories.state().msg == INVALID_REPLY_MSG
-    assert INVALID_REPLY_MSG in factories.state().feedback_html
+    assert sink.state().msg == INVALID_REPLY_MSG
+    assert INVALID_REPLY_MSG in sink.state().feedback_html
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_missing_field_is_404(client, data):
     response = client.post(callback_path(), data)
 
     assert response.status_code == 404
-    assert factories.updates() == []
+    assert sink.updates() == []
 
 
 def test_get_is_404(client):
@@ -102,7 +102,7 @@ def test_header_that_is_not_an_object_with_lms_key_is_404(client, header):
     response = post(client, reply(), header=header)
 
     assert response.status_code == 404
-    assert factories.state().queuekey == KEY
+    assert sink.state().queuekey == KEY
 
 
 @pytest.mark.parametrize("header", ["not json", "", "{lms_key: 1}"], ids=["text", "empty", "loose-json"])
@@ -112,7 +112,7 @@ def test_header_that_is_not_json_is_500_as_in_the_lms(client, header):
     response = post(client, reply(), header=header)
 
     assert response.status_code == 500
-    assert factories.state().queuekey == KEY and factories.updates() == []
+    assert sink.state().queuekey == KEY and sink.updates() == []
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_unknown_learner_or_problem_is_404(client, path):
     response = post(client, reply(), path=path)
 
     assert response.status_code == 404
-    assert factories.state().queuekey == KEY
+    assert sink.state().queuekey == KEY
 
 
 @pytest.mark.parametrize("dispatch", ["problem_check", "problem_reset", "score"])
@@ -140,7 +140,7 @@ def test_other_dispatch_is_404(client, dispatch):
     response = post(client, reply(), path=callback_path(dispatch=dispatch))
 
     assert response.status_code == 404
-    assert factories.state().queuekey == KEY
+    assert sink.state().queuekey == KEY
 
 
 @pytest.mark.parametrize("score", ["ten", None, [1]])
@@ -151,8 +151,8 @@ def test_reply_the_lms_fails_on_is_500_and_applies_nothing(client, score):
 
     assert response.status_code == 500
     assert b"not a number" in response.content
-    assert (factories.state().queuekey, factories.state().correctness) == (KEY, "incomplete")
-    [logged] = factories.updates()
+    assert (sink.state().queuekey, sink.state().correctness) == (KEY, "incomplete")
+    [logged] = sink.updates()
     assert not logged.applied and logged.error
 
 
@@ -163,7 +163,7 @@ def test_receiving_ends_off_is_404_and_changes_nothing(client):
         response = post(client, reply())
 
     assert response.status_code == 404
-    assert factories.state().queuekey == KEY and factories.updates() == []
+    assert sink.state().queuekey == KEY and sink.updates() == []
 
 
 def test_old_style_course_and_usage_key_with_slashes(client):
@@ -189,7 +189,7 @@ def test_percent_encoded_path_reaches_the_same_problem(client):
     response = post(client, reply(score=1), path=path)
 
     assert response.status_code == 200
-    assert factories.state().npoints == 1.0
+    assert sink.state().npoints == 1.0
 
 
 def test_usage_key_with_unquoted_slashes_reaches_the_view_as_in_the_lms(client):
@@ -210,7 +210,7 @@ def test_ungraded_response_records_the_message_without_scoring(client):
     response = post(client, '{"msg": "<p>plot ready</p>"}', path=callback_path(dispatch="ungraded_response"))
 
     assert response.status_code == 200
-    state = factories.state()
+    state = sink.state()
     assert (state.ungraded_msg, state.correctness, state.npoints, state.queuekey) == (
         "<p>plot ready</p>",
         "incomplete",
@@ -225,7 +225,7 @@ def test_ungraded_response_that_is_not_json_is_500(client):
     response = post(client, "plot ready", path=callback_path(dispatch="ungraded_response"))
 
     assert response.status_code == 500
-    assert factories.state().ungraded_msg == ""
+    assert sink.state().ungraded_msg == ""
 
 
 def test_a_stale_ungraded_response_that_is_not_json_is_a_200_no_op(client):
@@ -235,5 +235,5 @@ def test_a_stale_ungraded_response_that_is_not_json_is_a_200_no_op(client):
     response = post(client, "plot ready", header=stale, path=callback_path(dispatch="ungraded_response"))
 
     assert response.status_code == 200
-    state = factories.state()
+    state = sink.state()
     assert (state.ungraded_msg, state.queuekey) == ("", KEY)

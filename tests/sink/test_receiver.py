@@ -10,8 +10,8 @@ from django.test import override_settings
 from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from tests.sink import factories
-from tests.sink.factories import ANON, COURSE, KEY, USAGE, queue, reply
+from tests.support import sink
+from tests.support.sink import ANON, COURSE, KEY, USAGE, queue, reply
 from xqueue_bridge.errors import RenderFailed, UnknownProblem
 from xqueue_bridge.render.capa import INVALID_REPLY_MSG
 from xqueue_bridge.sink.receivers import handle_external_grader_score
@@ -47,14 +47,14 @@ def test_event_is_applied_to_the_learner_found_by_anonymous_id():
 
     [(receiver, outcome)] = [(r, o) for r, o in responses if r is handle_external_grader_score]
     assert outcome.applied
-    state = factories.state()
+    state = sink.state()
     assert (state.correctness, state.npoints, state.msg, state.queuekey) == (
         "correct",
         1.0,
         "<p>All tests passed</p>",
         None,
     )
-    assert [(u.via, u.applied) for u in factories.updates()] == [("event", True)]
+    assert [(u.via, u.applied) for u in sink.updates()] == [("event", True)]
 
 
 def test_learner_result_comes_from_the_raw_reply_not_points_earned():
@@ -63,7 +63,7 @@ def test_learner_result_comes_from_the_raw_reply_not_points_earned():
 
     send(score_data(reply(correct=True, score=0.5), points_earned=0))
 
-    assert factories.state().npoints == 0.5
+    assert sink.state().npoints == 0.5
 
 
 @pytest.mark.parametrize("score_msg", ["All tests passed", "", "{'correct': True}"])
@@ -72,8 +72,8 @@ def test_score_msg_that_is_not_json_raises_before_anything_is_looked_up(score_ms
 
     with pytest.raises(json.JSONDecodeError):
         send(score_data(score_msg))
-    assert factories.updates() == []
-    assert factories.state().queuekey == KEY
+    assert sink.updates() == []
+    assert sink.state().queuekey == KEY
 
 
 def test_json_that_is_not_a_reply_is_applied_as_an_invalid_reply():
@@ -81,7 +81,7 @@ def test_json_that_is_not_a_reply_is_applied_as_an_invalid_reply():
 
     send(score_data(json.dumps(["correct", 1])))
 
-    assert (factories.state().msg, factories.state().queuekey) == (INVALID_REPLY_MSG, None)
+    assert (sink.state().msg, sink.state().queuekey) == (INVALID_REPLY_MSG, None)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_unknown_learner_or_problem_raises(overrides):
 
     with pytest.raises(UnknownProblem):
         send(score_data(reply(), **overrides))
-    assert factories.updates() == []
+    assert sink.updates() == []
 
 
 def test_reply_the_lms_fails_on_raises_and_applies_nothing():
@@ -102,7 +102,7 @@ def test_reply_the_lms_fails_on_raises_and_applies_nothing():
 
     with pytest.raises(RenderFailed, match="submission 41: .*not a number"):
         send(score_data(reply(score="ten")))
-    assert (factories.state().queuekey, factories.state().correctness) == (KEY, "incomplete")
+    assert (sink.state().queuekey, sink.state().correctness) == (KEY, "incomplete")
 
 
 def test_duplicate_event_is_a_quiet_no_op():
@@ -111,8 +111,8 @@ def test_duplicate_event_is_a_quiet_no_op():
 
     send(score_data(reply(score=0, msg="<p>again</p>")))
 
-    assert (factories.state().npoints, factories.state().msg) == (1.0, "<p>first</p>")
-    assert [u.applied for u in factories.updates()] == [True, False]
+    assert (sink.state().npoints, sink.state().msg) == (1.0, "<p>first</p>")
+    assert [u.applied for u in sink.updates()] == [True, False]
 
 
 def test_event_for_an_older_submission_changes_nothing():
@@ -121,7 +121,7 @@ def test_event_for_an_older_submission_changes_nothing():
 
     send(score_data(reply(score=1), queue_key="old-key"))
 
-    assert (factories.state().queuekey, factories.state().correctness) == ("new-key", "incomplete")
+    assert (sink.state().queuekey, sink.state().correctness) == ("new-key", "incomplete")
 
 
 def test_robust_send_hands_the_failure_back_instead_of_raising():
@@ -140,7 +140,7 @@ def test_receiver_does_nothing_while_receiving_ends_are_off():
         responses = send(score_data(reply(score=1)))
 
     assert [o for r, o in responses if r is handle_external_grader_score] == [None]
-    assert factories.state().queuekey == KEY and factories.updates() == []
+    assert sink.state().queuekey == KEY and sink.updates() == []
 
 
 def test_app_ready_twice_still_applies_each_event_once():
@@ -150,4 +150,4 @@ def test_app_ready_twice_still_applies_each_event_once():
     responses = send(score_data(reply(score=1)))
 
     assert [r for r, _ in responses].count(handle_external_grader_score) == 1
-    assert len(factories.updates()) == 1
+    assert len(sink.updates()) == 1

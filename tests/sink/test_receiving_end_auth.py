@@ -11,9 +11,10 @@ import json
 import pytest
 import requests
 
-from tests.conftest import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER, submission_for
-from tests.support.helpers import REPLY
-from tests.support.sink import signature_headers
+from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.grading import REPLY
+from tests.support.lms import submission_for
+from tests.support.signing import signature_headers
 from xqueue_bridge.apps import check_receiving_ends_secret
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient
 from xqueue_bridge.sink import learners

@@ -1,7 +1,7 @@
 """
-Fixtures of the delivery, security and bad-input suites (each suite's conftest imports them): a stand-in
-LMS with injected faults, a receiver of the score event that can fail, the stage of a course, a queue
-driven through its Python API, and the bridge served as ``xqueue-bridge serve`` runs it.
+Fixtures of the delivery, security and bad-input suites (each suite's conftest imports them): the
+standalone sink kept silent (the fake LMS and a receiver of the score event that can fail play the LMS), a
+queue driven through its Python API, and the bridge served as ``xqueue-bridge serve`` runs it.
 """
 
 from __future__ import annotations
@@ -10,48 +10,26 @@ import threading
 
 import pytest
 import requests
-from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from tests.conftest import LMS_PASSWORD, LMS_USER
-from tests.support.helpers import FAST_RETRY, Queue, ScoreReceiver, bridge_settings
-from tests.support.lms import FaultyLms
-from xqueue_bridge.data import StageDecision
-from xqueue_bridge.intake import queue_api
+from tests.support.accounts import LMS_PASSWORD, LMS_USER
+from tests.support.config import FAST_RETRY, bridge_settings
+from tests.support.events import ScoreReceiver, receiving_end
+from tests.support.grading import Queue
 from xqueue_bridge.outbox import runners
-from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
 
 
 @pytest.fixture(autouse=True)
 def lms_renders_elsewhere(settings):
-    """These suites' own stand-ins play the LMS (FaultyLms, ScoreReceiver): the standalone sink stays silent."""
+    """These suites' own stand-ins play the LMS (FakeLms, ScoreReceiver): the standalone sink stays silent."""
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": False}
 
 
 @pytest.fixture
-def lms_server():
-    server = FaultyLms()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def set_stage(monkeypatch):
-    """Fix the stage every course is in from now on (what the rollout flags decide in production)."""
-
-    def set_(stage: str) -> None:
-        monkeypatch.setattr(queue_api, "decide_stage", lambda course_key: StageDecision(stage, f"test: {stage}"))
-
-    return set_
-
-
-@pytest.fixture
 def receiver():
+    """A receiver of the score event standing in for the LMS's (see ``ScoreReceiver``)."""
     recorder = ScoreReceiver()
-    EXTERNAL_GRADER_SCORE_SUBMITTED.connect(recorder, dispatch_uid="tests-score-receiver", weak=False)
-    register_receiving_end("tests score receiver", lambda: True, recorder)
-    yield recorder
-    unregister_receiving_end("tests score receiver")
-    EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-score-receiver")
+    with receiving_end(recorder, "tests score receiver"):
+        yield recorder
 
 
 @pytest.fixture

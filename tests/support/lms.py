@@ -1,7 +1,8 @@
 """
-A stand-in LMS for fault injection: a real HTTP server on loopback that receives the legacy callbacks,
-applies each result the way the LMS does (only while the problem waits for that queue key, which the
-result then consumes) and can be told to fail in the ways a real LMS fails.
+The LMS as the bridge meets it: what a learner's problem sends (its callback URL, the submit's header and
+body), and a fake LMS, a real HTTP server on loopback standing in for its ``xqueue_callback``. The fake
+records every callback, applies each result the way the LMS does (only while the problem waits for that
+queue key, which the result then consumes) and can be told to fail in the ways a real LMS fails.
 
 Faults, chosen per callback by ``fault_for`` (a callable, see ``FaultPlan``):
 
@@ -20,6 +21,7 @@ refused in between).
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import random
 import socket
@@ -32,12 +34,42 @@ from urllib.parse import parse_qs
 import attr
 
 from xqueue_bridge.keys import quote_slashes
+from xqueue_bridge.runtime.clients import make_body, make_header
 
 COURSE = "course-v1:BridgeX+Code101+2026"
+_problem_numbers = itertools.count(1)
+
+
+def usage_key_for(course_id: str, block: str) -> str:
+    """The usage key of problem ``block`` in ``course_id``."""
+    return f"block-v1:{course_id.removeprefix('course-v1:')}+type@problem+block@{block}"
+
+
+def new_block() -> str:
+    """The name of a problem no other call returns (``p1``, ``p2``, ...)."""
+    return f"p{next(_problem_numbers)}"
+
+
+def callback_url(base: str, course_id: str = COURSE, user_id: int | str = 7, block: str | None = None, *,
+                 usage_key: str | None = None, dispatch: str = "score_update") -> str:
+    """
+    The lms_callback_url the LMS builds for a learner's problem (usage key slash-quoted), under ``base``
+    (``""`` for the path alone). Without ``block`` or ``usage_key`` each call names a problem of its own.
+    """
+    usage_key = usage_key or usage_key_for(course_id, block or new_block())
+    return f"{base}/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage_key)}/{dispatch}"
+
+
+def submission_for(url: str, *, queue: str = "test-pull", key: str = "lms-key-1",
+                   answer: str = "print('hello')", anonymous_id: str = "anon-7") -> tuple[str, str]:
+    """The (xqueue_header, xqueue_body) the LMS would send for one learner answer."""
+    return make_header(url, key, queue), make_body(answer, anonymous_id, grader_payload='{"grader": "g.py"}')
 
 
 @attr.frozen
 class Fault:
+    """What the fake LMS does with one callback (the table above)."""
+
     kind: str = "ok"  # ok | status | hang | lost | slow
     status: int = 200
     seconds: float = 0.0
@@ -45,6 +77,7 @@ class Fault:
 
 
 OK = Fault()
+HTTP_500 = Fault("status", status=500)
 
 
 class FaultPlan:
@@ -71,8 +104,8 @@ class FaultPlan:
             return OK
 
 
-class FaultyLms:
-    """The LMS's ``xqueue_callback`` on a real HTTP server, with the legacy key rule and injected faults."""
+class FakeLms:
+    """The LMS's ``xqueue_callback`` on a real HTTP server: records each callback, applies it, fails as told."""
 
     def __init__(self, fault_for: Callable[[str], Fault] | None = None, host: str = "127.0.0.1"):
         self.fault_for = fault_for or (lambda key: OK)
@@ -80,7 +113,7 @@ class FaultyLms:
         self.lock = threading.Lock()
         self.waiting: set[str] = set()  # queue keys of problems waiting for a result
         self.updates: dict[str, list[str]] = collections.defaultdict(list)  # key -> bodies applied
-        self.calls: list[dict] = []  # every callback received, whatever its fate
+        self.calls: list[dict] = []  # every callback received, whatever its fate: path, form, key, fault
         self.faults_served: collections.Counter = collections.Counter()
         self.repeats_ignored = 0  # results heard again after they were applied
         self.on_call: Callable[[dict], None] | None = None  # a hook run before the answer (tests)
@@ -91,10 +124,14 @@ class FaultyLms:
 
     # --- the LMS side of a submission --------------------------------------------------------------
 
-    def callback_url(self, course_id: str = COURSE, user_id: int = 7, block: str = "p1",
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def callback_url(self, course_id: str = COURSE, user_id: int | str = 7, block: str | None = None, *,
                      dispatch: str = "score_update") -> str:
-        usage = f"block-v1:{course_id.removeprefix('course-v1:')}+type@problem+block@{block}"
-        return f"http://{self.host}:{self.port}/courses/{course_id}/xqueue/{user_id}/{quote_slashes(usage)}/{dispatch}"
+        """A learner's callback URL on this server (see ``callback_url``)."""
+        return callback_url(self.base_url, course_id, user_id, block, dispatch=dispatch)
 
     def expect(self, key: str) -> None:
         """The learner submitted: the problem waits for a result under ``key``."""

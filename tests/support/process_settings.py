@@ -13,7 +13,7 @@ import os
 from xqueue_bridge.runtime.settings import *  # noqa: F403
 from xqueue_bridge.runtime.settings import INSTALLED_APPS, XQUEUE_BRIDGE
 
-# The tests' own stand-ins play the LMS (FaultyLms, the probe receiver): the standalone sink stays silent.
+# The tests' own stand-ins play the LMS (FakeLms, the probe receiver): the standalone sink stays silent.
 XQUEUE_BRIDGE = {
     **XQUEUE_BRIDGE, "RECEIVING_ENDS": False, **json.loads(os.environ.get("XQB_TEST_BRIDGE_SETTINGS", "{}"))
 }

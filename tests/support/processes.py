@@ -1,6 +1,7 @@
 """
-The bridge as separate processes, for the crash and Celery tests: ``xqueue-bridge serve`` or a Celery
-worker started on the test database with ``tests.support.process_settings``, stopped by process group.
+The bridge as separate processes, for the crash, Celery and event bus tests: ``xqueue-bridge serve`` or a
+Celery worker started on the test database with ``tests.support.process_settings``, stopped by process
+group; and the environment of a child process on the standalone settings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import requests
 from django.db import connection
 
-from tests.support.helpers import wait_for
+from tests.support.waiting import wait_for
 from xqueue_bridge.runtime.process import free_port  # noqa: F401  (the suites import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,20 @@ def database_url() -> str:
     scheme = {"mysql": "mysql", "postgresql": "postgres"}[vendor]
     credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
     return f"{scheme}://{credentials}@{config['HOST']}:{config['PORT']}/{config['NAME']}"
+
+
+def bridge_process_env(**extra: str) -> dict:
+    """Environment of an ``xqueue-bridge`` child process on the tests' database (the standalone settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XQUEUE_BRIDGE_", "DJANGO_SETTINGS"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="xqueue_bridge.runtime.settings",
+        DATABASE_URL=database_url(),
+        XQUEUE_BRIDGE_HOME=os.environ["XQUEUE_BRIDGE_HOME"],
+        XQUEUE_BRIDGE_QUEUES="test-pull,python-grader,other-queue",
+        SECRET_KEY="tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    )
+    env.update(extra)
+    return env
 
 
 class BridgeProcess:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import redis
 
-from tests.support.helpers import wait_for
 from tests.support.processes import free_port
+from tests.support.waiting import wait_for
 
 
 class RedisServer:

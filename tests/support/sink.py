@@ -1,25 +1,56 @@
-"""Callbacks to the stand-in receiving ends signed as the bridge signs its own (for tests that post by hand)."""
+"""
+One learner's problem in the standalone sink, for the renderer and sink tests: queue it as the LMS does,
+build the score updates both receiving ends make, and read back its state and updates.
+"""
 
 from __future__ import annotations
 
-from django.test import Client
+import json
 
-from xqueue_bridge import callback_auth
+from tests.support.lms import callback_url
+from xqueue_bridge.data import ScoreUpdate
+from xqueue_bridge.sink import learners
 
-CONFIGURED = object()  # the installation's own secret, as the bridge's callback transport uses it
+COURSE = "course-v1:Org+Course+Run"
+USAGE = "block-v1:Org+Course+Run+type@problem+block@p1"
+USER = "7"
+ANON = "anon-7"
+KEY = "key-1"
 
 
-def signature_headers(xqueue_header: str, xqueue_body: str, secret=CONFIGURED) -> dict[str, str]:
-    """The header the bridge adds to a callback; ``secret`` None: the one derived from SECRET_KEY."""
-    key = callback_auth.configured_key() if secret is CONFIGURED else callback_auth.signing_key(secret)
-    return {callback_auth.SIGNATURE_HEADER: callback_auth.sign(xqueue_header, xqueue_body, key)}
+def queue(*, queuekey: str = KEY, max_score: int = 1, **overrides):
+    """The learner submitted: the problem waits for a result under ``queuekey``."""
+    fields = {"course_id": COURSE, "usage_key": USAGE, "user_id": USER, "anonymous_student_id": ANON}
+    fields.update(overrides)
+    return learners.begin_attempt(queuekey=queuekey, max_score=max_score, **fields)
 
 
-class SignedClient(Client):
-    """Django's test client posting to the stand-in as the bridge does: each callback signed."""
+def reply(correct=True, score=1, msg="<p>All tests passed</p>") -> str:
+    return json.dumps({"correct": correct, "score": score, "msg": msg})
 
-    def post(self, path, data=None, *args, headers=None, **kwargs):
-        data = data or {}
-        if "xqueue_header" in data and "xqueue_body" in data:
-            headers = {**signature_headers(data["xqueue_header"], data["xqueue_body"]), **(headers or {})}
-        return super().post(path, data, *args, headers=headers, **kwargs)
+
+def callback_update(body: str, *, queuekey=KEY, dispatch: str = "score_update", **overrides) -> ScoreUpdate:
+    fields = {"course_id": COURSE, "usage_key": USAGE, "user_id": USER}
+    fields.update(overrides)
+    return ScoreUpdate(queuekey=queuekey, xqueue_body=body, via="callback", dispatch=dispatch, **fields)
+
+
+def event_update(body: str, *, queuekey=KEY, **overrides) -> ScoreUpdate:
+    fields = {"course_id": COURSE, "usage_key": USAGE, "anonymous_student_id": ANON}
+    fields.update(overrides)
+    return ScoreUpdate(queuekey=queuekey, xqueue_body=body, via="event", **fields)
+
+
+def callback_path(
+    *, course_id: str = COURSE, user_id: str = USER, usage_key: str = USAGE, dispatch: str = "score_update"
+) -> str:
+    """The path of the LMS's callback URL for the learner's problem."""
+    return callback_url("", course_id, user_id, usage_key=usage_key, dispatch=dispatch)
+
+
+def state():
+    return learners.problem_state(USAGE, user_id=USER)
+
+
+def updates():
+    return learners.learner_updates(USAGE, user_id=USER)

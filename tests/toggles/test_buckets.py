@@ -44,6 +44,7 @@ def test_threshold_is_a_hundredth_of_a_percent_per_bucket():
     assert threshold(Decimal("100")) == BUCKETS
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_no_course_leaves_the_rollout_as_the_percentage_grows(pilot):
     previous: set[str] = set()

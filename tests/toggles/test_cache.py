@@ -162,6 +162,7 @@ def child():
     process.close()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_change_reaches_another_process_within_the_ttl(clock, fresh_cache, child):
     rollout.set_stage(COURSE, "shadow_callback", **MOVE)
@@ -181,6 +182,7 @@ def test_a_change_reaches_another_process_within_the_ttl(clock, fresh_cache, chi
     assert child.ask(op="stage", course=COURSE)["queries"] == 0  # warm again
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_change_made_by_another_process_reaches_this_one_within_the_ttl(
     clock, fresh_cache, child, django_assert_num_queries
