@@ -131,8 +131,12 @@ def retry(value) -> None:
         raise InvalidSettingValue("expected a dict of max_attempts, max_age, backoff_factor, backoff_max, jitter")
     if value.get("max_attempts") is not None:
         count_at_least_one(value["max_attempts"])
-    for key in ("max_age", "backoff_factor", "backoff_max"):
-        positive(value.get(key))
+    positive(value.get("max_age"))
+    for key in ("backoff_factor", "backoff_max"):  # 0: retry at once (tests, a local LMS)
+        try:
+            _number(value.get(key), strict=False)
+        except InvalidSettingValue as exc:
+            raise InvalidSettingValue(f"{key!r}: {exc}")
     fraction(value.get("jitter"))
 
 

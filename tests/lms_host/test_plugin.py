@@ -51,7 +51,7 @@ def test_the_four_stages_deliver_each_result_once_through_the_lms_own_receiving_
     figures = {}
     for stage in STAGES:
         course = f"course-v1:HostX+{stage.replace('_', '')}+2026"
-        api.set_stage(course, stage, reason="host test", changed_by="tests")
+        api.set_stage(course, stage, reason="host test", changed_by="tests", force=True, allow_unseen=True)
         learners = [learner(course) for _ in range(3)]
         for n, one in enumerate(learners):
             one.submit(lms)
@@ -79,7 +79,7 @@ def test_the_four_stages_deliver_each_result_once_through_the_lms_own_receiving_
 
 def test_a_receiver_that_raises_is_retried_and_the_result_applied_once(lms, grader, learner):
     course = "course-v1:HostX+Retry+2026"
-    api.set_stage(course, "event", reason="host test", changed_by="tests")
+    api.set_stage(course, "event", reason="host test", changed_by="tests", force=True, allow_unseen=True)
     one = learner(course)
     one.submit(lms)
     handlers.FAILURES["remaining"] = 2
@@ -99,7 +99,7 @@ def test_a_receiver_that_raises_is_retried_and_the_result_applied_once(lms, grad
 
 def test_a_learner_who_resubmits_gets_only_the_new_result(lms, grader, learner):
     course = "course-v1:HostX+Again+2026"
-    api.set_stage(course, "event", reason="host test", changed_by="tests")
+    api.set_stage(course, "event", reason="host test", changed_by="tests", force=True, allow_unseen=True)
     one = learner(course)
     one.submit(lms)
     handlers.FAILURES["remaining"] = 1  # the first result is accepted but not delivered yet
@@ -119,7 +119,8 @@ def test_a_learner_who_resubmits_gets_only_the_new_result(lms, grader, learner):
 
 
 def test_the_rollout_flags_live_in_the_lms_database_and_its_toggle_report(lms_url):
-    api.set_stage("course-v1:HostX+Flags+2026", "shadow_event", reason="host test", changed_by="tests")
+    api.set_stage("course-v1:HostX+Flags+2026", "shadow_event", reason="host test", changed_by="tests",
+                  force=True, allow_unseen=True)
     assert api.stage_of("course-v1:HostX+Flags+2026").stage == "shadow_event"
     flags = {flag["name"] for flag in ToggleStateReport().as_dict()["waffle_flags"]}
     assert {"xqueue_bridge.event_delivery", "xqueue_bridge.shadow_compare"} <= flags
@@ -127,7 +128,7 @@ def test_the_rollout_flags_live_in_the_lms_database_and_its_toggle_report(lms_ur
 
 def test_an_invalid_reply_reaches_the_learner_on_the_callback_path(lms, grader, learner):
     course = "course-v1:HostX+Invalid+2026"
-    api.set_stage(course, "callback", reason="host test", changed_by="tests")
+    api.set_stage(course, "callback", reason="host test", changed_by="tests", force=True, allow_unseen=True)
     one = learner(course)
     one.submit(lms)
     _grade(grader, json.dumps({"score": 1}))  # capa wants correct, score and msg
