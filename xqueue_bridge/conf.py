@@ -17,6 +17,13 @@ DEFAULTS: dict[str, Any] = {
     "QUEUES": ["test-pull"],
     # Group whose members may use the XQueue API (LMS and grader accounts).
     "GROUP": "xqueue",
+    # .. setting_name: XQUEUE_BRIDGE['SERVICE_SECRET_MIN_LENGTH']
+    # .. setting_default: 32
+    # .. setting_description: Passwords of XQueue accounts set by ``xqueue-bridge users`` at least this long are
+    #   stored with the service hasher (one salted HMAC-SHA256, ``xqueue_bridge.intake.accounts``) when it is in
+    #   PASSWORD_HASHERS, so a login answers well within xqueue-watcher's 1 s timeout; shorter ones keep Django's
+    #   default hasher. Only for secrets made by a random generator (``docs/decisions/0006``).
+    "SERVICE_SECRET_MIN_LENGTH": 32,
     # Optional HTTP basic auth in front of the XQueue API, as ``("user", "password")``; None turns it off.
     "HTTP_BASIC_AUTH": None,
     # Seconds after which a pulled submission with no reply is served to a grader again (new pullkey).

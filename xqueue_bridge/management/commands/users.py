@@ -15,13 +15,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from xqueue_bridge.conf import get_setting
+from xqueue_bridge.intake.accounts import set_service_password
 
 
 def ensure_user(username: str, password: str) -> bool:
-    """Create or update ``username`` with ``password`` in the XQueue group; True if it was created."""
+    """
+    Create or update ``username`` with ``password`` in the XQueue group; True if it was created. A long
+    secret is stored with the service hasher (see ``xqueue_bridge.intake.accounts``).
+    """
     group, _ = Group.objects.get_or_create(name=get_setting("GROUP"))
     user, created = get_user_model().objects.get_or_create(username=username, defaults={"is_active": True})
-    user.set_password(password)
+    set_service_password(user, password)
     user.is_active = True
     user.save()
     user.groups.add(group)
