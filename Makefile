@@ -66,8 +66,16 @@ lint: $(VENV)/.tests
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.tests
+# The benchmark's own virtualenv: edx-submissions 4.0.2 (the anchor), its server and driver, matplotlib.
+BENCH_VENV := bench/.venv
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip --disable-pip-version-check install --quiet -r bench/requirements.txt
+	touch $@
+
+# The run of record (bench/scale.py): every target side by side, SQLite and PostgreSQL, 1 and 4 graders.
+bench: $(VENV)/.tests $(BENCH_VENV)/.installed services
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .xqueue-bridge .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .xqueue-bridge .pytest_cache .ruff_cache .hypothesis

@@ -1,24 +1,27 @@
-"""``python -m bench``: run every benchmark module of this package that has a ``main()``, one by one."""
+"""
+``python -m bench`` (``make bench``): the run of record, ``bench.scale``, side by side in one run.
+
+``python -m bench all`` also runs the longer single-purpose benchmarks, one process each (each sets up
+Django and its own throwaway database): stage decisions, put_result latency with shadow mode on and off,
+and the queries and write transactions of one result.
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import subprocess
 import sys
-from pathlib import Path
+
+RECORD = ["scale"]
+LONGER = ["work_per_result", "stage_decision", "put_result_latency"]
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    names = RECORD + (LONGER if argv[:1] == ["all"] else [])
     status = 0
-    names = sorted(info.name for info in pkgutil.iter_modules([str(Path(__file__).parent)]))
     for name in names:
-        if name.startswith("_") or not hasattr(importlib.import_module(f"bench.{name}"), "main"):
-            continue
-        # One process per benchmark: each sets up Django and its own throwaway database.
         status |= subprocess.call([sys.executable, "-m", f"bench.{name}"])
     return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -38,7 +38,9 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_xqueue_bridge_{_checkout}"}
 
 INSTALLED_APPS = [*INSTALLED_APPS, "submissions"]  # noqa: F405  (the differential test's reference)
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher", "xqueue_bridge.intake.accounts.ServiceSecretHasher",
+]
 XQUEUE_BRIDGE = {
     **XQUEUE_BRIDGE,  # noqa: F405
     "QUEUES": ["test-pull", "python-grader", "other-queue"],

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 
 from xqueue_bridge import roles
 from xqueue_bridge.conf import get_setting
+from xqueue_bridge.intake.accounts import set_service_password
 
 
 def ensure_user(username: str, password: str, role: str | None = None,
@@ -21,7 +22,7 @@ def ensure_user(username: str, password: str, role: str | None = None,
     that role (a grader: ``queues``, None for every queue); without, it joins the legacy group (every role).
     """
     user, created = get_user_model().objects.get_or_create(username=username, defaults={"is_active": True})
-    user.set_password(password)
+    set_service_password(user, password)  # a long random secret: the fast service hasher
     user.is_active = True
     user.save()
     if role is None:

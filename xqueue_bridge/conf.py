@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     #   get_submission and put_result. A member of "<GRADER_GROUP>:<queue>" (e.g. "xqueue-grader:python")
     #   grades that queue only.
     "GRADER_GROUP": "xqueue-grader",
+    # .. setting_name: XQUEUE_BRIDGE['SERVICE_SECRET_MIN_LENGTH']
+    # .. setting_default: 32
+    # .. setting_description: Passwords of XQueue accounts set by ``xqueue-bridge users`` at least this long are
+    #   stored with the service hasher (one salted HMAC-SHA256, ``xqueue_bridge.intake.accounts``) when it is in
+    #   PASSWORD_HASHERS, so a login answers well within xqueue-watcher's 1 s timeout; shorter ones keep Django's
+    #   default hasher. Only for secrets made by a random generator (``docs/decisions/0006``).
+    "SERVICE_SECRET_MIN_LENGTH": 32,
     # .. setting_name: XQUEUE_BRIDGE['HTTP_BASIC_AUTH']
     # .. setting_default: None
     # .. setting_description: Optional HTTP basic auth in front of the XQueue API, as

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 
 from tests.support.accounts import GRADER_PASSWORD, GRADER_USER
 from tests.support.grading import REPLY
+from xqueue_bridge.accounts import ensure_user
 from xqueue_bridge.runtime.clients import GraderClient
 
 
@@ -87,3 +88,21 @@ def test_a_queue_account_is_not_an_admin(bridge_url):
     assert grader.login()
     response = grader.session.get(f"{bridge_url}/admin/xqueue_bridge/delivery/", allow_redirects=False)
     assert response.status_code == 302 and "/admin/login/" in response.headers["Location"]
+
+
+def test_a_long_service_secret_is_stored_with_the_service_hasher_and_stays_so_after_logins(bridge_url):
+    secret = "s3rvice-" + "x7Qp" * 8  # 40 characters, as a random generator would make
+    ensure_user("watcher", secret)
+    stored = get_user_model().objects.get(username="watcher").password
+    assert stored.startswith("xqb_service_hmac_sha256$")
+    grader = GraderClient(bridge_url, "watcher", secret)
+    assert grader.login() and grader.login()
+    assert get_user_model().objects.get(username="watcher").password == stored  # never upgraded to PBKDF2
+    wrong = requests.post(f"{bridge_url}/xqueue/login/", data={"username": "watcher", "password": secret[:-1] + "y"})
+    assert wrong.json() == {"return_code": 1, "content": "Incorrect login credentials"}
+
+
+def test_a_short_password_keeps_the_default_hasher(bridge_url):
+    ensure_user("person", "short-password")
+    assert not get_user_model().objects.get(username="person").password.startswith("xqb_service")
+    assert GraderClient(bridge_url, "person", "short-password").login()

@@ -17,7 +17,9 @@ from xqueue_bridge.runtime.settings import INSTALLED_APPS, XQUEUE_BRIDGE
 XQUEUE_BRIDGE = {
     **XQUEUE_BRIDGE, "RECEIVING_ENDS": False, **json.loads(os.environ.get("XQB_TEST_BRIDGE_SETTINGS", "{}"))
 }
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher", "xqueue_bridge.intake.accounts.ServiceSecretHasher",
+]
 SECRET_KEY = "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("XQB_TEST_CELERY_QUEUE", "celery")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

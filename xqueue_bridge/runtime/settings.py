@@ -150,6 +150,21 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Service accounts with long random secrets (``xqueue-bridge users``) use a hasher a login can afford
+# under load; everyone else keeps Django's default (docs/decisions/0006).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "xqueue_bridge.intake.accounts.ServiceSecretHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "xqueue_bridge.intake.accounts.ServiceAccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 # Sessions in the database: a logout in one worker process ends the session in every other one.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 USE_TZ = True

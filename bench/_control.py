@@ -1,0 +1,40 @@
+"""
+The line protocol of a benchmark target's control process (standard library only: the anchor's
+virtualenv runs it too). The orchestrator writes one JSON command per line and reads one JSON answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+
+
+def database_options(url: str) -> dict:
+    """A DATABASES entry for a ``sqlite:///path`` or ``postgres://user@host:port/name`` URL."""
+    if url.startswith("sqlite:///"):
+        # What every SQLite target of the benchmark runs with: WAL, a busy timeout, IMMEDIATE transactions.
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": url.removeprefix("sqlite:///"),
+                "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}}
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": parts.path.lstrip("/"),
+            "USER": parts.username or "", "PASSWORD": parts.password or "", "HOST": parts.hostname or "",
+            "PORT": str(parts.port or 5432), "CONN_MAX_AGE": 60}
+
+
+def serve(commands: dict[str, Callable[..., object]]) -> None:
+    """Answer commands ``{"do": name, **kwargs}`` read from stdin until it closes."""
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            answer = {"ok": True, "value": commands[request.pop("do")](**request)}
+        except Exception as exc:  # the orchestrator reports it and stops the run
+            answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
