@@ -89,3 +89,11 @@ def test_a_bad_argument_is_a_one_line_error_with_exit_code_2(args, message):
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 3  # argparse adds its usage
+
+
+def test_every_setting_has_a_check_of_its_value():
+    """A setting added to conf.DEFAULTS without a rule in checks.TOP would pass ``manage check`` unread."""
+    from xqueue_bridge import checks, conf
+
+    assert sorted(set(conf.DEFAULTS) - set(checks.TOP)) == []
+    assert sorted(set(checks.TOP) - set(conf.DEFAULTS)) == []

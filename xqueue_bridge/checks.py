@@ -141,7 +141,17 @@ def retry(value) -> None:
 
 
 def any_value(value) -> None:
-    """Read by another check (the shadow app checks its rules)."""
+    """Read by another check (the shadow app checks its rules, the roles check the receiving ends' secret)."""
+
+
+def dotted_paths(value) -> None:
+    if not isinstance(value, list | tuple) or not all(isinstance(path, str) and path for path in value):
+        raise InvalidSettingValue("expected a list of dotted paths such as 'package.module.function'")
+
+
+def url_prefix(value) -> None:
+    if not isinstance(value, str) or value.startswith("/"):
+        raise InvalidSettingValue("expected a path prefix such as 'xqueue-bridge/' (no leading slash), or ''")
 
 
 TOP: dict[str, Callable] = {
@@ -155,7 +165,8 @@ TOP: dict[str, Callable] = {
     "RECEIVING_ENDS": boolean, "SANITIZE_FEEDBACK": boolean, "MAX_REQUEST_BYTES": positive_int,
     "MAX_FILES": not_negative_int, "MAX_FILE_BYTES": positive_int, "MAX_REPLY_BYTES": positive_int,
     "SUBMISSION_RETENTION_DAYS": positive, "SHADOW": any_value, "READINESS": any_value, "GUARDRAIL": any_value,
-    "SWITCH_OFF": any_value,
+    "SWITCH_OFF": any_value, "LMS_GROUP": text, "GRADER_GROUP": text, "RECEIVING_ENDS_SECRET": any_value,
+    "EVENT_RECEIVERS": dotted_paths, "PLUGIN_URL_PREFIX": url_prefix, "SERVICE_SECRET_MIN_LENGTH": positive_int,
 }
 NESTED: dict[str, dict[str, Callable]] = {
     "SHADOW": {

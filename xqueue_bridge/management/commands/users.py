@@ -22,7 +22,6 @@ from xqueue_bridge import roles
 from xqueue_bridge.accounts import ensure_user
 from xqueue_bridge.arguments import bad_argument
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.intake.accounts import set_service_password
 
 # ``ensure_user`` lives in xqueue_bridge.accounts (the demo uses it too); the test fixtures still import it here.
 __all__ = ["Command", "ensure_user"]
