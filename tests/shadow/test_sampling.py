@@ -11,7 +11,7 @@ from tests.support.lms import COURSE
 from tests.support.rows import make_submission
 from xqueue_bridge.errors import ConfigurationError
 from xqueue_bridge.models import Submission
-from xqueue_bridge.shadow import experiment
+from xqueue_bridge.shadow import experiment, sampling
 from xqueue_bridge.shadow.models import Comparison
 
 OTHER_OF_ORG = "course-v1:BridgeX+Other+2026"
@@ -24,8 +24,8 @@ def submissions(course_id: str = COURSE, count: int = 1000) -> list[Submission]:
 
 def test_a_quarter_samples_about_a_quarter_the_same_way_every_time():
     with bridge_settings(shadow={"SAMPLE_RATE": 0.25}):
-        first = [experiment.sampled(submission) for submission in submissions()]
-        again = [experiment.sampled(submission) for submission in submissions()]
+        first = [sampling.sampled(submission) for submission in submissions()]
+        again = [sampling.sampled(submission) for submission in submissions()]
 
     assert first == again
     assert 200 <= sum(first) <= 300
@@ -33,26 +33,26 @@ def test_a_quarter_samples_about_a_quarter_the_same_way_every_time():
 
 def test_all_and_none():
     with bridge_settings(shadow={"SAMPLE_RATE": 1.0}):
-        assert all(experiment.sampled(submission) for submission in submissions(count=50))
+        assert all(sampling.sampled(submission) for submission in submissions(count=50))
     with bridge_settings(shadow={"SAMPLE_RATE": 0}):
-        assert not any(experiment.sampled(submission) for submission in submissions(count=50))
+        assert not any(sampling.sampled(submission) for submission in submissions(count=50))
 
 
 def test_course_rate_beats_org_rate_beats_sample_rate():
     rates = {COURSE: 0.0, "BridgeX": 1.0}
     with bridge_settings(shadow={"SAMPLE_RATE": 0.5, "COURSE_SAMPLE_RATES": rates}):
-        assert experiment.sample_rate(COURSE) == 0.0
-        assert experiment.sample_rate(OTHER_OF_ORG) == 1.0
-        assert experiment.sample_rate(ELSEWHERE) == 0.5
-        assert not any(experiment.sampled(submission) for submission in submissions(COURSE, 50))
-        assert all(experiment.sampled(submission) for submission in submissions(OTHER_OF_ORG, 50))
+        assert sampling.sample_rate(COURSE) == 0.0
+        assert sampling.sample_rate(OTHER_OF_ORG) == 1.0
+        assert sampling.sample_rate(ELSEWHERE) == 0.5
+        assert not any(sampling.sampled(submission) for submission in submissions(COURSE, 50))
+        assert all(sampling.sampled(submission) for submission in submissions(OTHER_OF_ORG, 50))
 
 
 @pytest.mark.parametrize("rate", [1.5, -0.1, "half", None])
 def test_a_rate_that_is_not_a_fraction_is_refused_with_the_setting_named(rate):
     with bridge_settings(shadow={"COURSE_SAMPLE_RATES": {COURSE: rate}}):
         with pytest.raises(ConfigurationError, match=r"COURSE_SAMPLE_RATES.*expected a fraction from 0 to 1"):
-            experiment.sample_rate(COURSE)
+            sampling.sample_rate(COURSE)
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core import checks
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.errors import ConfigurationError
-from xqueue_bridge.shadow import experiment, rules
+from xqueue_bridge.shadow import rules, sampling
 
 
 def check_shadow_settings(app_configs=None, **kwargs) -> list[checks.Error]:
@@ -32,7 +32,7 @@ def check_shadow_settings(app_configs=None, **kwargs) -> list[checks.Error]:
     else:
         for key, rate in rates.items():
             try:
-                experiment.sample_rate_value(rate, f"'COURSE_SAMPLE_RATES'][{key!r}")
+                sampling.sample_rate_value(rate, f"'COURSE_SAMPLE_RATES'][{key!r}")
             except ConfigurationError as exc:
                 errors.append(_error(exc.message + "."))
     return errors

@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.models import Stage, Submission
-from xqueue_bridge.shadow.experiment import org_of
 from xqueue_bridge.shadow.models import Comparison, GuardrailMove
 from xqueue_bridge.shadow.report import column_status
+from xqueue_bridge.shadow.sampling import org_of
 from xqueue_bridge.stage import guard, rollout
 
 NEXT_STAGE = {
