@@ -33,42 +33,50 @@ class CallbackNotAllowed(InvalidRequest):
     """The ``lms_callback_url`` is not a URL the bridge may call (scheme, origin or shape)."""
 
 
-class NotInGroup(RequestRefused):
+class Forbidden(RequestRefused):
+    """The account may not make this request (HTTP 403)."""
+
+    http_status = 403
+
+
+class NotInGroup(Forbidden):
     """An authenticated account that is not in the XQueue group."""
 
-    http_status = 403
 
-
-class RoleRequired(RequestRefused):
+class RoleRequired(Forbidden):
     """An account whose role does not allow the request (an LMS account pulling, a grader submitting)."""
 
-    http_status = 403
 
+class NotFound(RequestRefused):
+    """The request names a queue or a submission the bridge does not have (HTTP 404)."""
 
-class UnknownQueue(RequestRefused):
     http_status = 404
 
 
-class UnknownSubmission(RequestRefused):
-    http_status = 404
+class UnknownQueue(NotFound):
+    pass
 
 
-class IncorrectKey(RequestRefused):
+class UnknownSubmission(NotFound):
+    pass
+
+
+class Conflict(RequestRefused):
+    """The reply does not fit the submission's state (HTTP 409): it is not the one waited for."""
+
+    http_status = 409
+
+
+class IncorrectKey(Conflict):
     """A reply whose pullkey is wrong or stale (the submission was served again since)."""
 
-    http_status = 409
 
-
-class AlreadyAnswered(RequestRefused):
+class AlreadyAnswered(Conflict):
     """A second, different reply for a submission whose result was already accepted."""
 
-    http_status = 409
 
-
-class Superseded(RequestRefused):
+class Superseded(Conflict):
     """A reply for a submission the learner has since replaced with a newer one."""
-
-    http_status = 409
 
 
 class PayloadTooLarge(RequestRefused):
