@@ -4,7 +4,9 @@ from setuptools import find_packages, setup
 
 BASE = [
     "Django>=5.2,<5.3",
+    # The operators' API (xqueue_bridge/cockpit/api.py) and its OpenAPI schema.
     "djangorestframework>=3.15",
+    "drf-spectacular>=0.27",
     "openedx-events>=10.1,<11",
     "edx-toggles>=6.0",
     "django-waffle>=4.0",
@@ -16,6 +18,11 @@ BASE = [
     "lxml>=5.0",
     "nh3>=0.2.17",
     "gunicorn>=22.0",
+    # Static files (the admin's and the dashboard's) served by ``serve`` itself.
+    "whitenoise>=6.6",
+    # /metrics, and custom attributes for New Relic / Datadog on requests and deliveries.
+    "prometheus-client>=0.20",
+    "edx-django-utils>=5.0",
 ]
 
 SERVICES = [
@@ -33,6 +40,8 @@ TESTS = SERVICES + [
     "hypothesis>=6.100",
     # The differential test feeds the same grader replies to edx-submissions' own put_result.
     "edx-submissions==4.0.2",
+    # The dashboard's browser test drives Debian's chromium through chromedriver.
+    "selenium>=4.20",
 ]
 
 LINT = ["ruff>=0.6"]
@@ -50,7 +59,10 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["xqueue_bridge", "xqueue_bridge.*", "toggles", "toggles.*"]),
     include_package_data=True,
-    package_data={"xqueue_bridge": ["templates/xqueue_bridge/*.html"]},
+    package_data={
+        "xqueue_bridge": ["templates/xqueue_bridge/*.html", "cockpit/templates/cockpit/*.html",
+                          "cockpit/static/cockpit/*"],
+    },
     install_requires=BASE,
     extras_require={"services": SERVICES, "tests": TESTS, "lint": LINT},
     entry_points={"console_scripts": ["xqueue-bridge = xqueue_bridge.runtime.cli:main"]},

@@ -1,4 +1,4 @@
-"""URLs of a standalone bridge: the XQueue API, uploaded files, the admin and the standalone sink."""
+"""URLs of a standalone bridge: the XQueue API, uploaded files, the admin, the cockpit and the standalone sink."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -15,6 +15,8 @@ urlpatterns = [
     path("xqueue/put_result/", views.put_result_view, name="xqueue-put-result"),
     re_path(r"^xqueue/files/(?P<path>[A-Za-z0-9_-]+/[A-Za-z0-9._-]+)$", views.file_view, name="xqueue-file"),
     path("admin/", admin.site.urls),
+    # The operators' cockpit: /cockpit/ (dashboard), /api/v1/ and /api/schema/, /health/, /metrics.
+    path("", include("xqueue_bridge.cockpit.urls")),
     # The standalone sink's xqueue_callback-compatible URL (answers 404 when RECEIVING_ENDS is off).
     path("", include("xqueue_bridge.sink.urls")),
 ]
