@@ -62,7 +62,8 @@ class ListView(GenericAPIView):
 class CourseListView(ListView):
     serializer_class = serializers.CourseStageSerializer
 
-    @extend_schema(parameters=[ORG, OpenApiParameter("stage", str, enum=Stage.values),
+    @extend_schema(
+        operation_id="courses_list", parameters=[ORG, OpenApiParameter("stage", str, enum=Stage.values),
                                OpenApiParameter("search", str)])
     def get(self, request):
         stage = _choice(request, "stage", Stage.values)
@@ -72,7 +73,8 @@ class CourseListView(ListView):
 
 
 class CourseDetailView(APIView):
-    @extend_schema(responses=serializers.CourseDetailSerializer)
+    @extend_schema(
+        operation_id="course_detail", responses=serializers.CourseDetailSerializer)
     def get(self, request, course: str):
         data = courses.detail(_course(course))
         data["readiness"] = attr.asdict(data["readiness"])
@@ -81,7 +83,8 @@ class CourseDetailView(APIView):
 
 
 class CourseMoveView(APIView):
-    @extend_schema(request=serializers.MoveRequestSerializer,
+    @extend_schema(
+        operation_id="course_move", request=serializers.MoveRequestSerializer,
                    responses={200: serializers.MoveSerializer, 409: serializers.RefusalSerializer})
     def post(self, request, course: str):
         course = _course(course)
@@ -99,7 +102,8 @@ class CourseMoveView(APIView):
 class HistoryView(ListView):
     serializer_class = serializers.ChangeSerializer
 
-    @extend_schema(parameters=[COURSE, ORG])
+    @extend_schema(
+        operation_id="history_list", parameters=[COURSE, ORG])
     def get(self, request):
         course, org = request.query_params.get("course"), request.query_params.get("org")
         try:
@@ -114,7 +118,8 @@ class ReadinessView(ListView):
 
     serializer_class = serializers.ReadinessSerializer
 
-    @extend_schema(parameters=[ORG, OpenApiParameter("stage", str, enum=Stage.values)])
+    @extend_schema(
+        operation_id="readiness_list", parameters=[ORG, OpenApiParameter("stage", str, enum=Stage.values)])
     def get(self, request):
         stage = _choice(request, "stage", Stage.values)
         rows = self.paginate_queryset(courses.course_stages(org=request.query_params.get("org"), stage=stage))
@@ -123,10 +128,12 @@ class ReadinessView(ListView):
 
 
 class ShadowReportView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("since", str, description="24h, 7d or an ISO date"),
-                               OpenApiParameter("by", str, enum=list(GROUPINGS)), COURSE, ORG,
-                               OpenApiParameter("queue", str)],
-                   responses=serializers.ShadowReportSerializer)
+    @extend_schema(
+        operation_id="shadow_report",
+        parameters=[OpenApiParameter("since", str, description="24h, 7d or an ISO date"),
+                    OpenApiParameter("by", str, enum=list(GROUPINGS)), COURSE, ORG, OpenApiParameter("queue", str)],
+        responses=serializers.ShadowReportSerializer,
+    )
     def get(self, request):
         params = request.query_params
         try:
@@ -142,8 +149,11 @@ class ShadowReportView(APIView):
 class DeliveryListView(ListView):
     serializer_class = serializers.DeliverySerializer
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Delivery.Status.values), COURSE,
-                               OpenApiParameter("queue", str)])
+    @extend_schema(
+        operation_id="deliveries_list",
+        parameters=[OpenApiParameter("status", str, enum=Delivery.Status.values), COURSE,
+                    OpenApiParameter("queue", str)],
+    )
     def get(self, request):
         deliveries = Delivery.objects.select_related("submission").order_by("-id")
         if value := _choice(request, "status", Delivery.Status.values):
@@ -156,7 +166,10 @@ class DeliveryListView(ListView):
 
 
 class ReplayView(APIView):
-    @extend_schema(request=serializers.ReplayRequestSerializer, responses=serializers.ReplaySerializer)
+    @extend_schema(
+        operation_id="deliveries_replay", request=serializers.ReplayRequestSerializer,
+        responses=serializers.ReplaySerializer,
+    )
     def post(self, request):
         body = serializers.ReplayRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -170,7 +183,8 @@ class ReplayView(APIView):
 
 
 class QueuesView(APIView):
-    @extend_schema(responses=serializers.QueueLengthSerializer(many=True))
+    @extend_schema(
+        operation_id="queues_list", responses=serializers.QueueLengthSerializer(many=True))
     def get(self, request):
         return Response(serializers.QueueLengthSerializer(stats.queue_lengths(), many=True).data)
 
@@ -183,7 +197,8 @@ def overview() -> dict:
 
 
 class OverviewView(APIView):
-    @extend_schema(responses=serializers.OverviewSerializer)
+    @extend_schema(
+        operation_id="overview", responses=serializers.OverviewSerializer)
     def get(self, request):
         return Response(serializers.OverviewSerializer(overview()).data)
 
@@ -193,7 +208,10 @@ PERIODS = OpenApiParameter("periods", OpenApiTypes.INT, description="how many ho
 
 
 class VolumeSeriesView(APIView):
-    @extend_schema(parameters=[BUCKET, PERIODS, COURSE], responses=serializers.VolumePointSerializer(many=True))
+    @extend_schema(
+        operation_id="series_volume", parameters=[BUCKET, PERIODS, COURSE],
+        responses=serializers.VolumePointSerializer(many=True),
+    )
     def get(self, request):
         bucket = _choice(request, "bucket", list(stats.BUCKETS), "hour")
         series = stats.volume_series(bucket, _int(request, "periods", 48, 1, 400),
@@ -202,7 +220,10 @@ class VolumeSeriesView(APIView):
 
 
 class MatchSeriesView(APIView):
-    @extend_schema(parameters=[BUCKET, PERIODS, COURSE], responses=serializers.MatchPointSerializer(many=True))
+    @extend_schema(
+        operation_id="series_comparisons", parameters=[BUCKET, PERIODS, COURSE],
+        responses=serializers.MatchPointSerializer(many=True),
+    )
     def get(self, request):
         bucket = _choice(request, "bucket", list(stats.BUCKETS), "day")
         series = stats.match_series(bucket, _int(request, "periods", 30, 1, 400),
