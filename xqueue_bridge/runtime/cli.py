@@ -70,12 +70,12 @@ def main(argv: list[str] | None = None) -> None:
         execute_from_command_line(["xqueue-bridge", *rest])
         return
     if not {"-h", "--help"} & set(rest):
+        if name in NEEDS_REDIS:
+            preflight.redis_answers()
         if name not in NO_DATABASE:
             preflight.database_answers()
             if name != "serve":
                 preflight.migrated(sys.stderr)
-        if name in NEEDS_REDIS:
-            preflight.redis_answers()
     execute_from_command_line(["xqueue-bridge", name.replace("-", "_"), *rest])
 
 
