@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-mysql test-postgresql services lint bench clean
+.PHONY: demo test test-sqlite test-mysql test-postgresql services lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,15 @@ test: $(VENV)/.tests services
 test-sqlite test-mysql test-postgresql: test-%: $(VENV)/.tests services
 	XQUEUE_BRIDGE_TEST_DB=$* $(BIN)/pytest $(PYTEST_ARGS)
 
+# The databases and Redis, and the browser of the dashboard's test (Debian's chromium and chromedriver).
 services:
 	scripts/ensure-services
+	scripts/ensure-browser
+
+# The README's pictures of the dashboard, taken by its browser test.
+screenshots: $(VENV)/.tests
+	scripts/ensure-browser
+	XQB_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q tests/cockpit/test_browser.py
 
 lint: $(VENV)/.tests
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
