@@ -29,6 +29,7 @@ demo: $(VENV)/.base
 # The whole suite on each database backend, with the real services (started if not answering).
 test: $(VENV)/.tests services
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
+	$(BIN)/lint-imports
 	XQUEUE_BRIDGE_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=mysql $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=postgresql $(BIN)/pytest $(PYTEST_ARGS)
@@ -46,8 +47,10 @@ screenshots: $(VENV)/.tests
 	scripts/ensure-browser
 	XQB_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q tests/cockpit/test_browser.py
 
+# Import contracts (pyproject.toml [tool.importlinter]): no import loop, and the forbidden directions.
 lint: $(VENV)/.tests
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.tests
 	$(BIN)/python -m bench

@@ -40,11 +40,13 @@ TESTS = SERVICES + [
     "hypothesis>=6.100",
     # The differential test feeds the same grader replies to edx-submissions' own put_result.
     "edx-submissions==4.0.2",
+    # The toggle and settings contract tests read the annotations the way Open edX's tools do.
+    "code-annotations>=2.0",
     # The dashboard's browser test drives Debian's chromium through chromedriver.
     "selenium>=4.20",
 ]
 
-LINT = ["ruff>=0.6"]
+LINT = ["ruff>=0.6", "import-linter>=2.5"]
 
 setup(
     name="xqueue-bridge",

@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_django(Path(home))
         import django
 
-        from xqueue_bridge.management.commands.users import ensure_user
+        from xqueue_bridge.accounts import ensure_user
 
         password = secrets.token_urlsafe(12)
         os.environ["BENCH_GRADER_PASSWORD"] = password

@@ -51,8 +51,8 @@ def main(n: int | None = None) -> dict:
     from django.core.management import call_command
     from django.db import close_old_connections
 
+    from xqueue_bridge.accounts import ensure_user
     from xqueue_bridge.keys import quote_slashes
-    from xqueue_bridge.management.commands.users import ensure_user
     from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
     from xqueue_bridge.runtime.process import ServeProcess
     from xqueue_bridge.sink import learners

@@ -10,8 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
-from toggles.flags import course_flags
 from toggles.models import CourseOverride, OrgOverride, Percentage
+from toggles.registry import course_flags
 
 
 def _flag_choices():

@@ -1,9 +1,10 @@
 """
-The public Python API of course flags: change them (each change is a new history row) and read history.
+The public Python API of course flags: change them (each change is a new history row), read their state
+and history, and check the input of a change before writing it.
 
-Every argument is checked before anything is written; a bad one raises a ``toggles.exceptions`` error.
-A change is in effect in this process as soon as its transaction commits, and in every other process
-within ``TOGGLES["CACHE_TTL"]`` seconds.
+Every argument is checked before anything is written; a bad one raises a ``toggles.exceptions`` error
+(all of them subclass ``TogglesError``, exported here). A change is in effect in this process as soon as
+its transaction commits, and in every other process within ``TOGGLES["CACHE_TTL"]`` seconds.
 """
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from __future__ import annotations
 import datetime
 import heapq
 import itertools
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
-from toggles import snapshot
-from toggles.data import ChangeEntry, FlagDecision
+from toggles import loading
+from toggles.cache import store
+from toggles.data import ChangeEntry, FlagDecision, FlagSummary
+from toggles.exceptions import TogglesError
 from toggles.flags import CourseFlag, get_flag
-from toggles.keys import course_ref, validate_org
+from toggles.keys import CourseRef, course_ref, looks_like_course_key, validate_org
 from toggles.models import CourseOverride, OrgOverride, Percentage
 from toggles.snapshot import format_percent
 from toggles.validation import (
@@ -30,12 +34,32 @@ from toggles.validation import (
 )
 
 __all__ = [
+    # Flags and what they decide.
+    "CourseFlag",
     "FlagDecision",
+    "FlagSummary",
+    "get_flag",
+    "summary",
+    # Changes and history.
+    "ChangeEntry",
     "current_percentage",
-    "history",
+        "history",
+    "on_for_everyone",
+    "overridden_courses",
     "set_course_override",
     "set_org_override",
     "set_percentage",
+    # Checks of a change's input (each returns the clean value or raises a TogglesError).
+    "CourseRef",
+    "TogglesError",
+    "course_ref",
+    "looks_like_course_key",
+    "validate_changed_by",
+    "validate_org",
+    "validate_percentage",
+    "validate_reason",
+    # Display.
+    "format_percent",
 ]
 
 
@@ -105,7 +129,35 @@ def set_percentage(
 
 def current_percentage(flag: CourseFlag | str) -> Decimal:
     """The flag's percentage as last written (read from the database, not the cache); 0 without one."""
-    return snapshot.latest_percentage(_flag_name(flag)) or Decimal(0)
+    return loading.latest_percentage(_flag_name(flag)) or Decimal(0)
+
+
+def on_for_everyone(flag: CourseFlag | str) -> bool:
+    """Whether the flag's global layer (its waffle flag's "Everyone") is on, read from the database now."""
+    return loading.read_everyone(_flag_name(flag))
+
+
+def overridden_courses(flags: Iterable[CourseFlag | str]) -> set[str]:
+    """The course ids of every course override row of ``flags`` (``unset`` ones too), as they are stored."""
+    rows = CourseOverride.objects.filter(flag_name__in=[_flag_name(flag) for flag in flags])
+    return set(rows.order_by().values_list("course_id", flat=True).distinct())
+
+
+def summary(flag: CourseFlag | str) -> FlagSummary:
+    """The flag at a glance, as every decision in this process sees it (from this process's cache)."""
+    name = _flag_name(flag)
+    snapshot = store.get(name)
+    courses_on = sum(decision.enabled for decision in snapshot.courses.values())
+    orgs_on = sum(decision.enabled for decision in snapshot.orgs.values())
+    return FlagSummary(
+        flag=name,
+        percent=snapshot.percent,
+        global_default=snapshot.default.enabled,
+        courses_on=courses_on,
+        courses_off=len(snapshot.courses) - courses_on,
+        orgs_on=orgs_on,
+        orgs_off=len(snapshot.orgs) - orgs_on,
+    )
 
 
 def history(
@@ -171,6 +223,4 @@ def _who(reason: str, changed_by: str, user, changed_at: datetime.datetime | Non
 
 
 def _db(model) -> str:
-    from django.db import router
-
     return router.db_for_write(model)

@@ -14,9 +14,11 @@ class TogglesConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
         from waffle import get_waffle_flag_model
 
-        from toggles import receivers
+        from toggles import cache, loading, receivers, signals
         from toggles.conf import get_setting
 
+        cache.store.loader = loading
+        signals.history_written.connect(receivers.history_written, dispatch_uid="toggles.history_written")
         flag = get_waffle_flag_model()
         post_save.connect(receivers.waffle_flag_changed, sender=flag, dispatch_uid="toggles.waffle_saved")
         post_delete.connect(receivers.waffle_flag_changed, sender=flag, dispatch_uid="toggles.waffle_deleted")

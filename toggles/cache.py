@@ -22,13 +22,31 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Protocol
 
-from django.db import router, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 from toggles.conf import get_setting
+from toggles.registry import course_flag_names
+from toggles.snapshot import FlagSnapshot, Stamp
 
 # The clock of the TTL; tests replace it to move time on without sleeping.
 clock = time.monotonic
+
+
+class Loader(Protocol):
+    """What the store reads the database with: ``toggles.loading``, handed over by ``TogglesConfig.ready``."""
+
+    def database(self) -> str: ...
+
+    def read_stamp(self, flag_names: set[str]) -> Stamp: ...
+
+    def read_everyone(self, flag_name: str) -> bool: ...
+
+    def load_snapshot(self, flag_name: str, everyone: bool) -> FlagSnapshot: ...
+
+    def update_snapshots(self, snapshots: dict[str, FlagSnapshot], old: Stamp, new: Stamp) -> dict | None: ...
 
 
 class SnapshotStore:
@@ -45,6 +63,9 @@ class SnapshotStore:
         self._private: dict = {}
         # Forced decisions of ``toggles.testutils.override_course_flag``: {(flag, scope, key): decision}.
         self.forced: dict = {}
+        # Set once Django's app registry is ready (the history models can be imported only then), so that
+        # course flags can be defined, and this module imported, before it is.
+        self.loader: Loader | None = None
 
     def get(self, flag_name: str):
         """Return the snapshot of ``flag_name``; the hot path reads two attributes and the clock."""
@@ -54,33 +75,36 @@ class SnapshotStore:
         return self._refresh(flag_name)
 
     def _refresh(self, flag_name: str):
-        from toggles.flags import course_flag_names
-        from toggles.snapshot import load_snapshot, read_everyone, read_stamp, update_snapshots
-
+        loader = self.loader
+        if loader is None:
+            raise ImproperlyConfigured(
+                "Course flags are read once Django is set up with 'toggles' in INSTALLED_APPS; "
+                "add it there, and evaluate flags after django.setup()."
+            )
         with self._lock:
             if self._pending:
                 self._settle()
-                current = transaction.get_connection(_database())
+                current = transaction.get_connection(loader.database())
                 if any(connection is current for connection, _ in self._pending):
                     # This transaction wrote a change: it reads it, no other thread does.
                     private = self._private.setdefault(current, {})
                     if flag_name not in private:
-                        private[flag_name] = load_snapshot(flag_name, everyone=read_everyone(flag_name))
+                        private[flag_name] = loader.load_snapshot(flag_name, everyone=loader.read_everyone(flag_name))
                     return private[flag_name]
             now = clock()
             stamp = self._stamp
             if now >= self._valid_until or stamp is None or flag_name not in stamp.names:
-                stamp = read_stamp(course_flag_names() | {flag_name})
+                stamp = loader.read_stamp(course_flag_names() | {flag_name})
                 if stamp != self._stamp:
                     updated = None
                     if self._stamp is not None and self._snapshots:
-                        updated = update_snapshots(self._snapshots, self._stamp, stamp)
+                        updated = loader.update_snapshots(self._snapshots, self._stamp, stamp)
                     self._snapshots = updated if updated is not None else {}
                     self._stamp = stamp
                 self._valid_until = now + float(get_setting("CACHE_TTL"))
             snapshot = self._snapshots.get(flag_name)
             if snapshot is None:
-                snapshot = load_snapshot(flag_name, everyone=stamp.everyone(flag_name))
+                snapshot = loader.load_snapshot(flag_name, everyone=stamp.everyone(flag_name))
                 self._snapshots = {**self._snapshots, flag_name: snapshot}
             return snapshot
 
@@ -150,8 +174,3 @@ def clear() -> None:
     """Drop every snapshot of this process (the next decisions load them again)."""
     store.clear()
 
-
-def _database() -> str:
-    from toggles.models import CourseOverride
-
-    return router.db_for_write(CourseOverride)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Literal
 
 import attr
@@ -31,3 +32,16 @@ class ChangeEntry:
     changed_by: str
     changed_at: datetime.datetime
     reason: str
+
+
+@attr.frozen
+class FlagSummary:
+    """A flag at a glance: its percentage, its global default, and how many overrides are in effect."""
+
+    flag: str
+    percent: Decimal | None  # None without a percentage layer
+    global_default: bool
+    courses_on: int
+    courses_off: int
+    orgs_on: int
+    orgs_off: int

@@ -19,13 +19,11 @@ from opaque_keys.edx.keys import CourseKey
 from toggles.buckets import bucket
 from toggles.cache import store
 from toggles.data import FlagDecision
-from toggles.exceptions import UnknownFlag
 from toggles.keys import CourseRef, course_ref, validate_org
+from toggles.registry import course_flag_names, course_flags, get_flag, register
 from toggles.snapshot import format_percent
 
 __all__ = ["CourseFlag", "FlagDecision", "course_flag_names", "course_flags", "get_flag"]
-
-_registry: dict[str, CourseFlag] = {}
 
 
 class CourseFlag(WaffleFlag):
@@ -44,7 +42,7 @@ class CourseFlag(WaffleFlag):
     def __init__(self, name: str, module_name: str, log_prefix: str = "", *, bucket_namespace: str = ""):
         super().__init__(name, module_name, log_prefix)
         self.bucket_namespace = bucket_namespace or name
-        _registry[name] = self
+        register(self)
 
     def is_enabled(self, course_key: CourseKey | str) -> bool:  # type: ignore[override]
         """Whether the flag is on for ``course_key`` (a CourseKey or its string)."""
@@ -106,21 +104,3 @@ def _forced(flag_name: str, ref: CourseRef) -> FlagDecision | None:
         or forced.get((flag_name, "org", ref.org))
         or forced.get((flag_name, "global", ""))
     )
-
-
-def get_flag(name: str) -> CourseFlag:
-    """The course flag named ``name``; raises :class:`UnknownFlag` if no CourseFlag has that name."""
-    try:
-        return _registry[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(_registry)) or "none is defined"
-        raise UnknownFlag(f"No course flag is named {name!r}; known course flags: {known}.") from None
-
-
-def course_flags() -> list[CourseFlag]:
-    """Every course flag defined so far, by name."""
-    return [_registry[name] for name in sorted(_registry)]
-
-
-def course_flag_names() -> set[str]:
-    return set(_registry)

@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from toggles import cache
 from toggles.exceptions import AppendOnly, TogglesError
+from toggles.signals import history_written
 from toggles.validation import (
     validate_changed_by,
     validate_course_key,
@@ -42,7 +42,7 @@ class ChangeQuerySet(models.QuerySet):
         for obj in objs:
             obj.check_row()
         created = super().bulk_create(objs, *args, **kwargs)
-        cache.record_write(using=self.db)
+        history_written.send(sender=self.model, using=self.db)
         return created
 
     def update(self, **kwargs):
@@ -96,7 +96,7 @@ class FlagChange(models.Model):
             raise AppendOnly(_never_edited(type(self)))
         self.check_row()
         super().save(*args, **kwargs)
-        cache.record_write(using=self._state.db)
+        history_written.send(sender=type(self), using=self._state.db)
 
     def delete(self, *args, **kwargs):
         raise AppendOnly(_never_deleted(type(self)))

@@ -1,9 +1,14 @@
-"""Keep the snapshots of course flags in step with writes this process does not make through toggles."""
+"""Keep the snapshots of course flags in step with every write: history rows, waffle flags, a reset database."""
 
 from __future__ import annotations
 
 from toggles import cache
-from toggles.flags import course_flag_names
+from toggles.registry import course_flag_names
+
+
+def history_written(sender, using=None, **kwargs) -> None:
+    """History rows of a course flag were added (``toggles.signals.history_written``)."""
+    cache.record_write(using=using)
 
 
 def waffle_flag_changed(sender, instance, using=None, **kwargs) -> None:

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from edx_toggles.toggles.state import ToggleStateReport, get_or_create_toggle_response
 
-from toggles.cache import store
-from toggles.flags import course_flags
+from toggles.api import summary
+from toggles.registry import course_flags
 
 
 class CourseFlagStateReport(ToggleStateReport):
     def add_waffle_flag_state(self, flags_dict):
         super().add_waffle_flag_state(flags_dict)
         for flag in course_flags():
-            snapshot = store.get(flag.name)
+            state = summary(flag)
             entry = get_or_create_toggle_response(flags_dict, flag.name)
-            entry["course_overrides"] = _count(snapshot.courses.values())
-            entry["org_overrides"] = _count(snapshot.orgs.values())
-            entry["percentage"] = str(snapshot.percent) if snapshot.percent is not None else None
+            entry["course_overrides"] = {"on": state.courses_on, "off": state.courses_off}
+            entry["org_overrides"] = {"on": state.orgs_on, "off": state.orgs_off}
+            entry["percentage"] = str(state.percent) if state.percent is not None else None
 
     def get_waffle_flag_computed_status(self, flag):
         status = super().get_waffle_flag_computed_status(flag)
@@ -34,9 +34,3 @@ class CourseFlagStateReport(ToggleStateReport):
             return "both"
         return status
 
-
-def _count(decisions) -> dict[str, int]:
-    counts = {"on": 0, "off": 0}
-    for decision in decisions:
-        counts["on" if decision.enabled else "off"] += 1
-    return counts

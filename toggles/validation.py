@@ -15,6 +15,7 @@ from toggles.exceptions import (
     MissingReason,
 )
 from toggles.keys import course_ref, validate_org
+from toggles.registry import get_flag
 
 MAX_REASON = 255
 MAX_CHANGED_BY = 150
@@ -23,8 +24,6 @@ OVERRIDE_VALUES = ("on", "off", "unset")
 
 def validate_flag_name(name: str) -> str:
     """Return ``name`` if a :class:`~toggles.flags.CourseFlag` has it, else raise ``UnknownFlag``."""
-    from toggles.flags import get_flag  # the registry imports this module's users
-
     return get_flag(name).name
 
 

@@ -94,6 +94,14 @@ class RenderFailed(XQueueBridgeError):
     """
 
 
+class ReplyError(XQueueBridgeError):
+    """A grader reply that makes capa raise rather than answer (the LMS answers HTTP 500, applies nothing)."""
+
+
+class XQueueReplyError(XQueueBridgeError):
+    """An answer of the XQueue API that is not its envelope (seen by the bridge's own HTTP clients)."""
+
+
 class UpdateRefused(XQueueBridgeError):
     """
     A callback the LMS's ``xqueue_callback`` view refuses before it looks anything up (``lms_status``: its

@@ -25,7 +25,7 @@ from lxml import etree
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import SCORE_UPDATE, UNGRADED_RESPONSE, ProblemSnapshot, RenderOutcome, ScoreUpdate
-from xqueue_bridge.errors import ConfigurationError, json_type
+from xqueue_bridge.errors import ConfigurationError, ReplyError, json_type
 from xqueue_bridge.render.feedback import feedback_html
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,6 @@ class ParsedScoreMessage:
     score: Any = 0
     msg: Any = ""
     reason: str = ""  # why an invalid reply is invalid, for logs and operators
-
-
-class ReplyError(Exception):
-    """The reply makes capa raise rather than answer (the LMS answers HTTP 500 and applies nothing)."""
 
 
 def parse_score_msg(score_msg: Any) -> ParsedScoreMessage:

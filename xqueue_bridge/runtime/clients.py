@@ -15,11 +15,9 @@ from typing import Any
 
 import requests
 
+from xqueue_bridge.errors import XQueueReplyError
+
 CONNECT_TIMEOUT, READ_TIMEOUT = 3.05, 10.0
-
-
-class XQueueReplyError(Exception):
-    """A reply that is not the XQueue envelope."""
 
 
 def _envelope(response: requests.Response) -> tuple[int, Any]:

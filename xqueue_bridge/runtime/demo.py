@@ -19,8 +19,8 @@ from collections.abc import Callable
 from django.core.management import call_command
 from django.db import close_old_connections
 
+from xqueue_bridge.accounts import ensure_user
 from xqueue_bridge.keys import quote_slashes
-from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.outbox.runners import wait_for_threads
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header

@@ -4,35 +4,42 @@ Settings of a bridge that runs on its own: ``xqueue-bridge serve``, ``worker``, 
 Everything is read from the environment, with an embedded default that needs no server: an SQLite
 database (configured for several concurrent writers) in ``XQUEUE_BRIDGE_HOME`` and in-process signals.
 
-Environment variables (all optional):
+Environment variables (all optional). Each fills the setting named beside it; what a setting means and
+its default are in the README ("Settings", "Shadow mode") and where it is defined: ``xqueue_bridge/conf.py``
+(``XQUEUE_BRIDGE``), ``toggles/conf.py`` (``TOGGLES``), Django's documentation for Django's own. Only a
+default that differs here is given.
 
-=================================  ==================================================================
-``XQUEUE_BRIDGE_HOME``             data folder (database, uploaded files, secret key); ``./.xqueue-bridge``
-``DATABASE_URL``                   e.g. ``postgres://u@host/db``, ``mysql://root@127.0.0.1/xqb``
-``REDIS_URL``                      turns on the Redis event bus producer for the score event
-``EVENT_BUS_TOPIC``                topic of the score event on the bus; ``external-grader-score``
-``EVENT_BUS_TOPIC_PREFIX``         prefix of the bus's stream names; none (must equal the LMS consumer's)
-``CELERY_BROKER_URL``              broker of the Celery delivery mode; defaults to ``REDIS_URL``
-``SECRET_KEY``                     Django secret key; else one is made once and kept in the home folder
-``ALLOWED_HOSTS``                  comma-separated host names clients use; ``127.0.0.1,localhost,[::1]``
-                                   (a request for any other host gets Django's HTTP 400)
-``CSRF_TRUSTED_ORIGINS``           comma-separated ``https://host`` origins of the admin behind a proxy
-``XQUEUE_BRIDGE_BEHIND_TLS_PROXY`` ``1``: trust ``X-Forwarded-Proto`` from the proxy in front
-``XQUEUE_BRIDGE_QUEUES``           comma-separated queue names; ``test-pull``
-``XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS``  comma-separated ``scheme://host[:port|*]``;
-                                   ``http://127.0.0.1:*,http://localhost:*``
-``XQUEUE_BRIDGE_USERS``            JSON ``{"lms": "password", ...}`` for ``xqueue-bridge users``
-``XQUEUE_BRIDGE_DELIVERY_MODE``    ``thread`` | ``sync`` | ``celery`` | ``worker``
-``XQUEUE_BRIDGE_RECEIVING_ENDS``   ``1`` (host the callback URL and the event receiver) or ``0``
-``XQUEUE_BRIDGE_PULL_TIMEOUT``     seconds before an unanswered pull is served again; ``300``
-``XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE``  CA bundle that signs the LMS's certificate (internal CA)
-``XQUEUE_BRIDGE_POINTS_POSSIBLE``  JSON ``{"usage key" | "course id" | "queue:NAME": points}``
-``XQUEUE_BRIDGE_FLAG_CACHE_TTL``   seconds before a process sees another's rollout change; ``5``
-``XQUEUE_BRIDGE_LOG_LEVEL``        ``INFO``
-``XQUEUE_BRIDGE_LOG_FORMAT``       ``plain`` or ``json`` (one JSON object a line, with the structured fields)
-``PROMETHEUS_MULTIPROC_DIR``       folder where each process keeps its counters for ``/metrics``;
-                                   ``serve`` sets ``$XQUEUE_BRIDGE_HOME/metrics``
-=================================  ==================================================================
+==========================================  ==============================================================
+``XQUEUE_BRIDGE_HOME``                      the data folder: SQLite database, ``MEDIA_ROOT``, secret key;
+                                            ``./.xqueue-bridge``
+``DATABASE_URL``                            ``DATABASES["default"]`` (dj-database-url); SQLite in the home
+``REDIS_URL``                               the event bus producer (``EVENT_BUS_*``) and the Celery broker
+``EVENT_BUS_TOPIC``                         ``EVENT_BUS_TOPIC``; ``external-grader-score``
+``EVENT_BUS_TOPIC_PREFIX``                  ``EVENT_BUS_TOPIC_PREFIX``
+``CELERY_BROKER_URL``                       ``CELERY_BROKER_URL``; ``REDIS_URL``, else in memory
+``SECRET_KEY``                              ``SECRET_KEY``; else one made once and kept in the home folder
+``ALLOWED_HOSTS``                           ``ALLOWED_HOSTS``, comma-separated; ``127.0.0.1,localhost,[::1]``
+``CSRF_TRUSTED_ORIGINS``                    ``CSRF_TRUSTED_ORIGINS``, comma-separated
+``XQUEUE_BRIDGE_BEHIND_TLS_PROXY``          ``1``: ``SECURE_PROXY_SSL_HEADER`` for ``X-Forwarded-Proto``
+``XQUEUE_BRIDGE_QUEUES``                    ``XQUEUE_BRIDGE["QUEUES"]``, comma-separated
+``XQUEUE_BRIDGE_ALLOWED_CALLBACK_ORIGINS``  ``XQUEUE_BRIDGE["ALLOWED_CALLBACK_ORIGINS"]``, comma-separated;
+                                            ``http://127.0.0.1:*,http://localhost:*``
+``XQUEUE_BRIDGE_DELIVERY_MODE``             ``XQUEUE_BRIDGE["DELIVERY_MODE"]``
+``XQUEUE_BRIDGE_RECEIVING_ENDS``            ``XQUEUE_BRIDGE["RECEIVING_ENDS"]``: ``1`` or ``0``
+``XQUEUE_BRIDGE_PULL_TIMEOUT``              ``XQUEUE_BRIDGE["PULL_TIMEOUT"]``
+``XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE``        ``XQUEUE_BRIDGE["CALLBACK_VERIFY"]``: the CA bundle's path
+``XQUEUE_BRIDGE_POINTS_POSSIBLE``           ``XQUEUE_BRIDGE["POINTS_POSSIBLE"]``, JSON
+``XQUEUE_BRIDGE_FLAG_CACHE_TTL``            ``TOGGLES["CACHE_TTL"]``
+``XQUEUE_BRIDGE_USERS``                     ``XQUEUE_BRIDGE_USERS`` (JSON), read by ``xqueue-bridge users``
+``XQUEUE_BRIDGE_LOG_LEVEL``                 the root logger's level; ``INFO``
+``XQUEUE_BRIDGE_LOG_FORMAT``                ``plain`` or ``json`` (one object a line, structured fields as keys)
+``XQUEUE_BRIDGE_AUTO_MIGRATE``              ``0``: a command finding unapplied migrations says what to run
+                                            instead of applying them (read by the command line)
+``PROMETHEUS_MULTIPROC_DIR``                where each process keeps its counters for ``/metrics``;
+                                            ``serve`` and ``worker`` set ``$XQUEUE_BRIDGE_HOME/metrics``
+==========================================  ==============================================================
+
+``XQUEUE_BRIDGE["CELERY_APP"]`` is the bridge's own Celery app (``xqueue_bridge.runtime.celery_app.app``).
 """
 
 import json

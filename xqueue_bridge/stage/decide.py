@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from opaque_keys.edx.keys import CourseKey
 
-from toggles.data import FlagDecision
-from toggles.keys import course_ref
+from toggles.api import FlagDecision, course_ref
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.errors import UnknownStage
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE

@@ -17,13 +17,18 @@ from django.db import transaction
 from django.utils import timezone
 from opaque_keys.edx.keys import CourseKey
 
-from toggles import api as toggles_api
-from toggles.exceptions import TogglesError
-from toggles.flags import CourseFlag, get_flag
-from toggles.keys import course_ref, looks_like_course_key, validate_org
-from toggles.models import CourseOverride
-from toggles.snapshot import format_percent, read_everyone
-from toggles.validation import validate_changed_by, validate_percentage, validate_reason
+import toggles.api
+from toggles.api import (
+    CourseFlag,
+    TogglesError,
+    course_ref,
+    format_percent,
+    looks_like_course_key,
+    validate_changed_by,
+    validate_org,
+    validate_percentage,
+    validate_reason,
+)
 from xqueue_bridge.data import StageDecision
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
 from xqueue_bridge.models import Submission
@@ -86,10 +91,10 @@ def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, use
     flag = flag_of(flag_name)
     percent = validate_percentage(percent)
     reason, changed_by = validate_reason(reason), validate_changed_by(changed_by)
-    before = toggles_api.current_percentage(flag)
-    toggles_api.set_percentage(flag, percent, reason=reason, changed_by=changed_by, user=user)
-    shadow = toggles_api.current_percentage(SHADOW_COMPARE)
-    if flag is not EVENT_DELIVERY or percent <= max(before, shadow) or read_everyone(SHADOW_COMPARE.name):
+    before = toggles.api.current_percentage(flag)
+    toggles.api.set_percentage(flag, percent, reason=reason, changed_by=changed_by, user=user)
+    shadow = toggles.api.current_percentage(SHADOW_COMPARE)
+    if flag is not EVENT_DELIVERY or percent <= max(before, shadow) or toggles.api.on_for_everyone(SHADOW_COMPARE):
         return ""
     return (
         f"event_delivery ({format_percent(percent)}%) is now above shadow_compare ({format_percent(shadow)}%): "
@@ -112,12 +117,7 @@ def stage_of_org(org: str) -> StageDecision:
 
 def known_courses() -> list[str]:
     """Courses with an override of either flag or with submissions, sorted; unparseable ids are left out."""
-    ids = set(
-        CourseOverride.objects.filter(flag_name__in=[flag.name for flag in FLAGS])
-        .order_by()
-        .values_list("course_id", flat=True)
-        .distinct()
-    )
+    ids = toggles.api.overridden_courses(FLAGS)
     ids.update(Submission.objects.order_by().values_list("course_id", flat=True).distinct())
     courses = set()
     for course_id in ids:
@@ -143,7 +143,7 @@ def history(
         row
         for flag in FLAGS
         # A change holds at most one row per flag, so the newest ``limit`` rows of each flag are enough.
-        for row in toggles_api.history(flag=flag, course=course, org=org if course is None else None, limit=limit)
+        for row in toggles.api.history(flag=flag, course=course, org=org if course is None else None, limit=limit)
     ]
     rows.sort(key=lambda row: (row.changed_at, row.id), reverse=True)
     changes = []
@@ -159,13 +159,13 @@ def history(
 
 def flag_of(name: str) -> CourseFlag:
     """``event_delivery``, ``shadow_compare`` or a full flag name; another raises UnknownFlag."""
-    return get_flag(SHORT_NAMES.get(name, name))
+    return toggles.api.get_flag(SHORT_NAMES.get(name, name))
 
 
 def _write(target: Target, values: tuple[str, str], reason: str, changed_by: str, user) -> None:
     reason = validate_reason(reason)
     changed_by = validate_changed_by(changed_by)
-    write = toggles_api.set_course_override if target.kind == "course" else toggles_api.set_org_override
+    write = toggles.api.set_course_override if target.kind == "course" else toggles.api.set_org_override
     now = timezone.now()
     with transaction.atomic():
         for flag, value in zip(FLAGS, values, strict=True):
@@ -197,22 +197,18 @@ class FlagState:
 
 def flag_states() -> list[FlagState]:
     """The state of both flags in this process (as every decision here sees it)."""
-    from toggles.cache import store
-
     states = []
     for flag in FLAGS:
-        snapshot = store.get(flag.name)
-        courses = [decision.enabled for decision in snapshot.courses.values()]
-        orgs = [decision.enabled for decision in snapshot.orgs.values()]
+        summary = toggles.api.summary(flag)
         states.append(
             FlagState(
-                flag=flag.name,
-                percentage=f"{format_percent(snapshot.percent)}%" if snapshot.percent is not None else "",
-                global_default="on" if snapshot.default.enabled else "off",
-                courses_on=sum(courses),
-                courses_off=len(courses) - sum(courses),
-                orgs_on=sum(orgs),
-                orgs_off=len(orgs) - sum(orgs),
+                flag=summary.flag,
+                percentage=f"{format_percent(summary.percent)}%" if summary.percent is not None else "",
+                global_default="on" if summary.global_default else "off",
+                courses_on=summary.courses_on,
+                courses_off=summary.courses_off,
+                orgs_on=summary.orgs_on,
+                orgs_off=summary.orgs_off,
             )
         )
     return states

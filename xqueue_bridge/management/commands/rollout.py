@@ -21,8 +21,7 @@ import json
 import attr
 from django.core.management.base import BaseCommand, CommandError
 
-from toggles.exceptions import TogglesError
-from toggles.keys import course_ref
+from toggles.api import TogglesError, course_ref
 from xqueue_bridge.errors import UnknownStage
 from xqueue_bridge.listing import WithExamples, add_format_argument, render
 from xqueue_bridge.stage import rollout

@@ -10,23 +10,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from xqueue_bridge.accounts import ensure_user
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.listing import WithExamples, add_format_argument, render
 
-
-def ensure_user(username: str, password: str) -> bool:
-    """Create or update ``username`` with ``password`` in the XQueue group; True if it was created."""
-    group, _ = Group.objects.get_or_create(name=get_setting("GROUP"))
-    user, created = get_user_model().objects.get_or_create(username=username, defaults={"is_active": True})
-    user.set_password(password)
-    user.is_active = True
-    user.save()
-    user.groups.add(group)
-    return created
+# ``ensure_user`` lives in xqueue_bridge.accounts (the demo uses it too); the test fixtures still import it here.
+__all__ = ["Command", "ensure_user"]
 
 
 def ensure_staff(username: str, password: str) -> bool:
