@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from toggles.exceptions import TogglesError
 from xqueue_bridge.cockpit import courses, moves, serializers, stats
+from xqueue_bridge.errors import CourseMoveRefused
 from xqueue_bridge.models import Delivery, Stage
 from xqueue_bridge.outbox import replay
 from xqueue_bridge.shadow.report import GROUPINGS, parse_since, shadow_report
@@ -94,7 +95,7 @@ class CourseMoveView(APIView):
             move = moves.move_course(course, body.validated_data["direction"], reason=body.validated_data["reason"],
                                      force=body.validated_data["force"], changed_by=request.user.get_username(),
                                      user=request.user)
-        except moves.MoveRefused as exc:
+        except CourseMoveRefused as exc:
             return Response({"detail": exc.message, "reasons": list(exc.reasons)}, status=status.HTTP_409_CONFLICT)
         return Response(serializers.MoveSerializer(attr.asdict(move)).data)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import attr
 
 from toggles.keys import course_ref
-from xqueue_bridge.errors import XQueueBridgeError
+from xqueue_bridge.errors import CourseMoveRefused
 from xqueue_bridge.models import Stage
 from xqueue_bridge.shadow.report import Thresholds, course_readiness
 from xqueue_bridge.stage import rollout
@@ -17,12 +17,7 @@ ORDER = [Stage.CALLBACK, Stage.SHADOW_CALLBACK, Stage.SHADOW_EVENT, Stage.EVENT]
 DIRECTIONS = ("next", "back")
 
 
-class MoveRefused(XQueueBridgeError):
-    """A move forward that readiness does not allow; ``reasons`` lists every unmet condition."""
 
-    def __init__(self, message: str, reasons: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.reasons = reasons
 
 
 @attr.frozen
@@ -38,7 +33,7 @@ class Move:
 def neighbour(stage: str, direction: str) -> str | None:
     """The stage after (``next``) or before (``back``) ``stage``; None past either end."""
     if direction not in DIRECTIONS:
-        raise MoveRefused(f"direction {direction!r}: expected next or back")
+        raise CourseMoveRefused(f"direction {direction!r}: expected next or back")
     index = ORDER.index(stage) + (1 if direction == "next" else -1)
     return ORDER[index].value if 0 <= index < len(ORDER) else None
 
@@ -54,18 +49,18 @@ def move_course(course: str, direction: str, *, reason: str, changed_by: str, fo
     course = course_ref(course).key
     reason = (reason or "").strip()
     if not reason:
-        raise MoveRefused("a reason is required: it is kept in the rollout history")
+        raise CourseMoveRefused("a reason is required: it is kept in the rollout history")
     current = rollout.stage_of(course).stage
     target = neighbour(current, direction)
     if target is None:
         side = "after" if direction == "next" else "before"
-        raise MoveRefused(f"{course} is in {current}: there is no stage {side} it")
+        raise CourseMoveRefused(f"{course} is in {current}: there is no stage {side} it")
     readiness = ()
     if direction == "next":
         ready = course_readiness(course, current, Thresholds.from_settings())
         readiness = ready.reasons
         if not ready.ready and not force:
-            raise MoveRefused(f"{course} is not ready to leave {current}", ready.reasons)
+            raise CourseMoveRefused(f"{course} is not ready to leave {current}", ready.reasons)
         if not ready.ready:
             reason = f"forced past readiness: {reason}"
     set_stage_guarded(course, target, reason=reason, changed_by=changed_by, force=force, user=user)

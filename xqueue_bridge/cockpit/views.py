@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from toggles.exceptions import TogglesError
 from xqueue_bridge.cockpit import api, charts, courses, moves, stats
+from xqueue_bridge.errors import CourseMoveRefused
 from xqueue_bridge.models import Stage
 from xqueue_bridge.stage import rollout
 
@@ -75,7 +76,7 @@ def course_view(request: HttpRequest, course: str) -> HttpResponse:
     return _course_page(request, _course_or_404(course))
 
 
-def _course_page(request: HttpRequest, course: str, refusal: moves.MoveRefused | None = None,
+def _course_page(request: HttpRequest, course: str, refusal: CourseMoveRefused | None = None,
                  status: int = 200) -> HttpResponse:
     bucket, periods = _bucket(request)
     detail = courses.detail(course)
@@ -106,7 +107,7 @@ def move_view(request: HttpRequest, course: str) -> HttpResponse:
             course, request.POST.get("direction", ""), reason=request.POST.get("reason", ""),
             force=request.POST.get("force") == "on", changed_by=request.user.get_username(), user=request.user,
         )
-    except moves.MoveRefused as refusal:
+    except CourseMoveRefused as refusal:
         return _course_page(request, course, refusal=refusal, status=409)
     messages.success(request, f"{move.course} moved from {move.from_stage} to {move.to_stage}"
                      + (" (forced past readiness)" if move.forced else ""))
