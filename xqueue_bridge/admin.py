@@ -38,8 +38,10 @@ class InputFilter(admin.SimpleListFilter):
         return [("", "All")] if self.value() else []
 
     def choices(self, changelist):
-        self.other_params = [
-            (key, value) for key, value in changelist.get_filters_params().items() if key != self.parameter_name
+        self.other_params = [  # the other filters in force, kept when this box is submitted
+            (key, value)
+            for key, values in changelist.get_filters_params().items() if key != self.parameter_name
+            for value in (values if isinstance(values, list) else [values])
         ]
         if self.value():
             yield {"selected": False, "query_string": changelist.get_query_string(remove=[self.parameter_name]),
