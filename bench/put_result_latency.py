@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
 
         password = secrets.token_urlsafe(12)
         os.environ["BENCH_GRADER_PASSWORD"] = password
-        ensure_user("grader", password)
+        ensure_user("grader", password, role="grader")
         port = free_port()  # every configuration's server in turn: the callback URLs name this port
         submit_all(f"http://127.0.0.1:{port}", len(CONFIGURATIONS) * (2 * args.per_stage + args.warmup))
         results = {name: run_configuration(port, worker, args) for name, worker in CONFIGURATIONS.items()}

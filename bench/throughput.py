@@ -61,8 +61,8 @@ def main(n: int | None = None) -> dict:
 
     call_command("migrate", interactive=False, verbosity=0)
     password = secrets.token_urlsafe(12)
-    ensure_user("lms", password)
-    ensure_user("grader", password)
+    ensure_user("lms", password, role="lms")
+    ensure_user("grader", password, role="grader")
     server = ServeProcess(workers=2, threads=8, env=env).wait_ready()
     base = server.url
     rows = []

@@ -63,8 +63,8 @@ def captured_events():
 def xqueue_accounts(db):
     from xqueue_bridge.management.commands.users import ensure_user
 
-    ensure_user(LMS_USER, LMS_PASSWORD)
-    ensure_user(GRADER_USER, GRADER_PASSWORD)
+    ensure_user(LMS_USER, LMS_PASSWORD, role="lms")
+    ensure_user(GRADER_USER, GRADER_PASSWORD, role="grader")
     return {"lms": (LMS_USER, LMS_PASSWORD), "grader": (GRADER_USER, GRADER_PASSWORD)}
 
 

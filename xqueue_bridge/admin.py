@@ -1,15 +1,22 @@
-"""Admin views of the queue: submissions with their stage and reason, and the delivery outbox."""
+"""
+Admin views of the queue: submissions with their stage and reason, the delivery outbox, and the roles of
+the XQueue accounts (a column of the user list; roles are groups, assigned on each user's page).
+"""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Q
 
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.outbox import replay
-from xqueue_bridge.redaction import redact
+from xqueue_bridge.redaction import redact_json
+from xqueue_bridge.roles import access_from_groups
 
-# Secrets are never shown: the keys themselves, and the LMS header and event data, which carry lms_key
-# (shown redacted instead).
-SECRET_FIELDS = ("lms_key", "pullkey", "xqueue_header")
+# Secrets are never shown: the keys themselves, the LMS header and event data, which carry lms_key (shown
+# redacted instead), and the stored paths of uploaded files, whose random folder is what their URL grants
+# (their names are shown instead).
+SECRET_FIELDS = ("lms_key", "pullkey", "xqueue_header", "files")
 DELIVERY_SECRET_FIELDS = ("event_data",)
 
 
@@ -102,11 +109,15 @@ class SubmissionAdmin(admin.ModelAdmin):
     inlines = [DeliveryInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Submission._meta.fields if f.name not in SECRET_FIELDS] + ["lms_header"]
+        return [f.name for f in Submission._meta.fields if f.name not in SECRET_FIELDS] + ["lms_header", "file_names"]
 
     @admin.display(description="xqueue header (lms_key redacted)")
     def lms_header(self, obj):
-        return redact(obj.xqueue_header, obj.lms_key)
+        return redact_json(obj.xqueue_header, ("lms_key",), obj.lms_key)
+
+    @admin.display(description="uploaded files")
+    def file_names(self, obj):
+        return ", ".join(sorted(obj.files)) or "-"
 
     def has_add_permission(self, request):
         return False
@@ -153,3 +164,21 @@ class DeliveryAdmin(admin.ModelAdmin):
     def replay_selected(self, request, queryset):
         replayed = replay.replay(queryset.filter(status=Delivery.Status.DEAD), changed_by=request.user.get_username())
         messages.info(request, f"{len(replayed)} deliveries queued again")
+
+
+if admin.site.is_registered(get_user_model()) and isinstance(admin.site.get_model_admin(get_user_model()), UserAdmin):
+
+    class XQueueUserAdmin(type(admin.site.get_model_admin(get_user_model()))):
+        """Django's user admin with each account's XQueue roles; roles are its groups (see roles.py)."""
+
+        list_display = (*UserAdmin.list_display, "xqueue_roles")
+
+        def get_queryset(self, request):
+            return super().get_queryset(request).prefetch_related("groups")
+
+        @admin.display(description="XQueue roles")
+        def xqueue_roles(self, obj):
+            return access_from_groups((group.name for group in obj.groups.all()), obj.is_active).describe()
+
+    admin.site.unregister(get_user_model())
+    admin.site.register(get_user_model(), XQueueUserAdmin)

@@ -2,6 +2,8 @@
 
 from django.apps import AppConfig
 from django.core import checks
+from django.db import DatabaseError
+from django.db.models.signals import post_migrate
 
 
 class XQueueBridgeConfig(AppConfig):
@@ -14,6 +16,9 @@ class XQueueBridgeConfig(AppConfig):
         from xqueue_bridge.outbox.runners import start_attempt
 
         checks.register(check_event_path_reaches_someone, checks.Tags.compatibility)
+        checks.register(check_legacy_accounts, checks.Tags.security, checks.Tags.database)
+        checks.register(check_receiving_ends_secret, checks.Tags.security)
+        post_migrate.connect(create_role_groups, sender=self, dispatch_uid="xqueue_bridge.create_role_groups")
         signals.delivery_enqueued.connect(start_attempt, dispatch_uid="xqueue_bridge.start_attempt")
 
 
@@ -30,3 +35,55 @@ def check_event_path_reaches_someone(app_configs=None, **kwargs):
             id="xqueue_bridge.W001",
         )
     ]
+
+
+def check_legacy_accounts(app_configs=None, databases=None, **kwargs):
+    """
+    Warn while an active account is only in the legacy group: it may still both submit and grade, so a
+    grader's credentials could supersede learners' submissions. Runs where the database may be read
+    (``migrate``, so ``serve``; ``manage check --database default``).
+    """
+    from xqueue_bridge.conf import get_setting
+    from xqueue_bridge.roles import legacy_accounts
+
+    if not databases:
+        return []
+    try:
+        names = list(legacy_accounts().values_list("username", flat=True)[:20])
+    except DatabaseError:  # before the first migrate
+        return []
+    if not names:
+        return []
+    example = names[0]
+    return [
+        checks.Warning(
+            f"{len(names)}{'+' if len(names) == 20 else ''} XQueue account(s) only in the legacy "
+            f"{get_setting('GROUP')!r} group hold every role (submit and grade): {', '.join(names)}.",
+            hint=(f"Give each account its role, e.g. `xqueue-bridge users --role {example}=lms` for the LMS's "
+                  f"account and `--role NAME=grader` for graders (README, \"Roles\")."),
+            id="xqueue_bridge.W002",
+        )
+    ]
+
+
+def check_receiving_ends_secret(app_configs=None, **kwargs):
+    """A RECEIVING_ENDS_SECRET the callbacks cannot be signed with stops every callback: say so at start-up."""
+    from xqueue_bridge.callback_auth import configured_key
+    from xqueue_bridge.errors import ConfigurationError
+
+    try:
+        configured_key()
+    except ConfigurationError as exc:
+        return [checks.Error(exc.message, id="xqueue_bridge.E001")]
+    return []
+
+
+def create_role_groups(sender=None, using="default", **kwargs):
+    """The role groups exist once the tables do, so that the admin can assign them."""
+    from django.contrib.auth.models import Group
+
+    from xqueue_bridge.conf import get_setting
+    from xqueue_bridge.roles import role_group_names
+
+    for name in role_group_names(get_setting("QUEUES")):
+        Group.objects.using(using).get_or_create(name=name)

@@ -21,8 +21,21 @@ DEFAULTS: dict[str, Any] = {
     "QUEUES": ["test-pull"],
     # .. setting_name: XQUEUE_BRIDGE['GROUP']
     # .. setting_default: "xqueue"
-    # .. setting_description: Group whose members may use the XQueue API (the LMS and grader accounts).
+    # .. setting_description: The legacy group of XQueue accounts. An active member that has no role yet
+    #   (no LMS_GROUP, GRADER_GROUP or per-queue grader group) keeps every role, so that a deployment made
+    #   before roles keeps working; the system check xqueue_bridge.W002 warns while any such account exists.
     "GROUP": "xqueue",
+    # .. setting_name: XQUEUE_BRIDGE['LMS_GROUP']
+    # .. setting_default: "xqueue-lms"
+    # .. setting_description: Group of the LMS role: its members may submit (and so supersede a learner's
+    #   live submission), nothing else.
+    "LMS_GROUP": "xqueue-lms",
+    # .. setting_name: XQUEUE_BRIDGE['GRADER_GROUP']
+    # .. setting_default: "xqueue-grader"
+    # .. setting_description: Group of the grader role for every queue: its members may get_queuelen,
+    #   get_submission and put_result. A member of "<GRADER_GROUP>:<queue>" (e.g. "xqueue-grader:python")
+    #   grades that queue only.
+    "GRADER_GROUP": "xqueue-grader",
     # .. setting_name: XQUEUE_BRIDGE['HTTP_BASIC_AUTH']
     # .. setting_default: None
     # .. setting_description: Optional HTTP basic auth in front of the XQueue API, as
@@ -144,6 +157,14 @@ DEFAULTS: dict[str, Any] = {
     #   xqueue_callback-compatible URL and a receiver of EXTERNAL_GRADER_SCORE_SUBMITTED. Turn it off
     #   beside a real LMS.
     "RECEIVING_ENDS": True,
+    # .. setting_name: XQUEUE_BRIDGE['RECEIVING_ENDS_SECRET']
+    # .. setting_default: None
+    # .. setting_description: The installation's secret with which every callback the bridge sends is
+    #   signed (header X-XQueue-Bridge-Signature, an HMAC-SHA256 of the header and body); the standalone
+    #   callback URL accepts only callbacks signed with it (403 otherwise). None: a key derived from
+    #   Django's SECRET_KEY, which every process of one installation shares. Set it (at least 32
+    #   characters) to rotate it apart from SECRET_KEY.
+    "RECEIVING_ENDS_SECRET": None,
     # .. setting_name: XQUEUE_BRIDGE['SANITIZE_FEEDBACK']
     # .. setting_default: True
     # .. setting_description: Remove scripts, event handlers and javascript: URLs from grader HTML before a

@@ -39,6 +39,12 @@ class NotInGroup(RequestRefused):
     http_status = 403
 
 
+class RoleRequired(RequestRefused):
+    """An account whose role does not allow the request (an LMS account pulling, a grader submitting)."""
+
+    http_status = 403
+
+
 class UnknownQueue(RequestRefused):
     http_status = 404
 

@@ -58,6 +58,8 @@ def submit(name: str, *, xqueue_header: str | None = None, xqueue_body: str | No
     return Case(name=name, fields={**fields, **(extra or {})}, **expect)
 
 
+SURROGATE = "an unpaired surrogate (\\ud800), which no database can store; send valid Unicode text"
+NUL = "a NUL character, which the database cannot store; send text without it"
 MISSING = "Missing field {!r}: the LMS sends xqueue_header and xqueue_body"
 
 SUBMITS = [
@@ -145,6 +147,35 @@ SUBMITS = [
             ("99999999999", "points_possible 99999999999 is out of range; expected 1 to 2147483647"),
         ]
     ],
+    # Text no supported database stores (PostgreSQL refuses NUL; no encoding holds a lone surrogate), and
+    # refused values echoed cut to a prefix.
+    submit("lms_key with a lone surrogate", xqueue_header=header(lms_key="key-\ud800"),
+           content=f"xqueue_header lms_key contains {SURROGATE}"),
+    submit("queue_name with a lone surrogate", xqueue_header=header(queue_name="test-\udc00"),
+           content="queue_name contains an unpaired surrogate (\\udc00), which no database can store; "
+                   "send valid Unicode text"),
+    submit("queue_name with a NUL", xqueue_header=header(queue_name="test-pull\u0000"),
+           content=f"queue_name contains {NUL}"),
+    submit("lms_callback_url with a lone surrogate in the query",
+           xqueue_header=header(lms_callback_url=GOOD_URL + "?q=\ud800"),
+           content=f"xqueue_header lms_callback_url contains {SURROGATE}"),
+    submit("anonymous_student_id with a lone surrogate", xqueue_header=header(),
+           xqueue_body=json.dumps({"student_info": json.dumps({"anonymous_student_id": "anon-\ud800"})}),
+           content=f"xqueue_body student_info.anonymous_student_id contains {SURROGATE}"),
+    submit("anonymous_student_id with a NUL", xqueue_header=header(),
+           xqueue_body=json.dumps({"student_info": json.dumps({"anonymous_student_id": "anon-\u0000"})}),
+           content=f"xqueue_body student_info.anonymous_student_id contains {NUL}"),
+    submit("points_possible of 5000 digits", xqueue_header=header(), extra={"points_possible": "1" * 5000},
+           content="points_possible '11111111111111111111111111111111'... (5000 characters) is not a whole number; "
+                   "expected a positive integer"),
+    submit("points_possible of 4000 digits", xqueue_header=header(), extra={"points_possible": "4" * 4000},
+           content="points_possible 44444444444444444444444444444444... (4000 characters) is out of range; "
+                   "expected 1 to 2147483647"),
+    submit("course id of 3000 characters",
+           xqueue_header=header(lms_callback_url=GOOD_URL.replace("course-v1:BridgeX+Code101+2026/xqueue",
+                                                                  "c" * 3000 + "/xqueue")),
+           content="lms_callback_url course id 'cccccccccccccccccccccccccccccccc'... (3000 characters) "
+                   "is not a valid course key"),
     Case("a JSON document instead of a form", raw=json.dumps({"xqueue_header": header(), "xqueue_body": "x"}).encode(),
          content_type="application/json", content=MISSING.format("xqueue_header")),
     Case("a multipart body that does not parse", raw=b"--nope\r\nContent-Disposition: form-data\r\n\r\nx",
@@ -210,6 +241,18 @@ REPLIES = [
           content="xqueue_header submission_key must be the non-empty string served with the submission"),
     reply("submission_key wrong", xqueue_header='{"submission_id": {id}, "submission_key": "0123abcd"}',
           status=409, content="Incorrect key for submission"),
+    reply("submission_key with a lone surrogate",
+          xqueue_header='{"submission_id": {id}, "submission_key": "\\ud800"}',
+          content=f"xqueue_header submission_key contains {SURROGATE}"),
+    reply("submission_key with a NUL", xqueue_header='{"submission_id": {id}, "submission_key": "{key}\\u0000"}',
+          content=f"xqueue_header submission_key contains {NUL}"),
+    reply("submission_id of 5000 digits in a string",
+          xqueue_header='{"submission_id": "' + "9" * 5000 + '", "submission_key": "{key}"}',
+          content="xqueue_header submission_id '99999999999999999999999999999999'... (5000 characters) "
+                  "is not a submission id"),
+    reply("submission_id of 4000 digits",
+          xqueue_header='{"submission_id": ' + "4" * 4000 + ', "submission_key": "{key}"}',
+          content="xqueue_header submission_id 44444444444444444444444444444444... (4000 characters) is out of range"),
     reply("xqueue_body with a NUL character", xqueue_body='{"msg": "\u0000"}',
           content="Field 'xqueue_body' contains a NUL character; send text (JSON escapes it as \\u0000)"),
     reply("xqueue_body over the reply limit", xqueue_body="x" * (1024 * 1024 + 1), status=413,
@@ -249,8 +292,8 @@ EVENT_REPLIES = [
             ("with an infinite score", '{"score": -Infinity}', f"score -inf is not a finite number; {FRACTION}"),
             ("with a negative score", '{"score": -0.5}', f"score -0.5 is negative; {FRACTION}"),
             ("with an enormous score", '{"score": 1e300}',
-             f"score 1e+300 gives {round(1e300 * POINTS_POSSIBLE)} points, more than {max_points()}; "
-             "expected 0.0 to 1.0"),
+             f"score 1e+300 gives {str(round(1e300 * POINTS_POSSIBLE))[:32]}... (301 characters) points, "
+             f"more than {max_points()}; expected 0.0 to 1.0"),
             ("with a 5000-digit score", '{"score": ' + "9" * 5000 + "}", f"the reply is not JSON; {SCORABLE}"),
         ]
     ],

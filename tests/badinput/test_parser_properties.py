@@ -151,3 +151,52 @@ def test_points_earned_on_any_reply_is_edx_submissions_rounding_or_a_reason(repl
     score = json.loads(reply)["score"]
     assert reason is None and 0 <= points <= max_points()
     assert math.isfinite(score) and points == round(score * points_possible)
+
+
+# --- hostile text: what no database stores, and what is echoed ---------------------------------------------
+
+# Any code point, lone surrogates (U+D800..U+DFFF) and NUL included: what a JSON escape can put in a string.
+ANY_CHAR = st.characters(exclude_categories=())
+HOSTILE = st.text(ANY_CHAR, max_size=40) | st.builds(lambda a, b: a + "\ud800" + b, TEXT, TEXT)
+
+
+def storable(text: str) -> bool:
+    return "\x00" not in text and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
+@FAST
+@given(key=HOSTILE, queue=HOSTILE | st.just("test-pull"), anonymous_id=HOSTILE, query=HOSTILE)
+def test_parse_submit_lets_through_only_text_every_database_stores(key, queue, anonymous_id, query):
+    url = f"{LMS}/courses/course-v1:BridgeX+Code101+2026/xqueue/7/block-v1:BridgeX+Code101+2026+type@problem+block@p1"
+    header = as_json({"lms_callback_url": f"{url}/score_update?{query}", "lms_key": key, "queue_name": queue})
+    body = as_json({"student_info": as_json({"anonymous_student_id": anonymous_id})})
+    try:
+        request = parse_submit({"xqueue_header": header, "xqueue_body": body})
+    except XQueueBridgeError as error:
+        assert error.http_status in (400, 404) and len(error.message) < 400
+        return
+    for value in (request.lms_key, request.queue_name, request.lms_callback_url, request.anonymous_student_id or ""):
+        assert storable(value)
+
+
+@FAST
+@given(key=HOSTILE, submission_id=HOSTILE | st.integers() | st.text("0123456789", min_size=1, max_size=5000))
+def test_parse_reply_lets_through_only_storable_keys_and_echoes_at_most_a_prefix(key, submission_id):
+    header = as_json({"submission_id": submission_id, "submission_key": key})
+    try:
+        reply = parse_reply({"xqueue_header": header, "xqueue_body": "{}"})
+    except XQueueBridgeError as error:
+        assert error.http_status == 400 and len(error.message) < 400
+        return
+    assert storable(reply.submission_key)
+
+
+@FAST
+@given(points=st.text("0123456789-", min_size=1, max_size=5000) | HOSTILE)
+def test_points_possible_is_echoed_at_most_as_a_prefix(points):
+    header = as_json({"lms_callback_url": f"{LMS}/courses/course-v1:A+B+C/xqueue/7/"
+                      "block-v1:A+B+C+type@problem+block@p/score_update", "lms_key": "k", "queue_name": "test-pull"})
+    try:
+        parse_submit({"xqueue_header": header, "xqueue_body": "", "points_possible": points})
+    except XQueueBridgeError as error:
+        assert error.http_status == 400 and len(error.message) < 400

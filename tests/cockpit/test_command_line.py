@@ -79,7 +79,7 @@ def test_the_examples_of_every_help_work_as_printed(transactional_db, capsys):
     ("replay", ["--course", "course-v1:edX+DemoX+2026", "--dry-run"], "id,submission,course,path,status,replay,"
                                                                        "last_error"),
     ("rollout", ["show"], "target,kind,stage,reason"),
-    ("users", ["--list"], "username,active"),
+    ("users", ["--list"], "username,access,active"),
     ("readiness", [], None),
     ("shadow_report", [], None),
 ])

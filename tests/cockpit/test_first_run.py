@@ -33,12 +33,16 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) ->
 
 def test_the_readmes_commands_in_order_work_on_a_fresh_home(tmp_path):
     home = tmp_path / "home"
-    created = run(["users", "--user", "lms:LMS_PASSWORD", "--user", "grader:GRADER_PASSWORD"], home)
+    created = run(["users", "--lms", "lms:LMS_PASSWORD", "--grader", "grader:GRADER_PASSWORD"], home)
     assert created.returncode == 0, created.stderr
     assert "applying" in created.stderr and "database migrations first" in created.stderr
-    assert "created lms (group xqueue)" in created.stdout
-    listed = run(["users", "--list"], home)
-    assert listed.returncode == 0 and listed.stdout.split() == ["grader", "lms"] and listed.stderr == ""
+    assert "created lms" in created.stdout and "created grader" in created.stdout
+    staff = run(["users", "--staff", "operator:OPERATOR_PASSWORD"], home)
+    assert staff.returncode == 0 and staff.stderr == "", staff.stderr
+    assert "created operator (staff: dashboard, API, admin)" in staff.stdout
+    listed = run(["users", "--list", "--format", "csv"], home)
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert [line.split(",")[0] for line in listed.stdout.splitlines()] == ["username", "grader", "lms"]
 
 
 def test_without_auto_migration_a_command_says_what_to_run(tmp_path):

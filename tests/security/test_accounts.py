@@ -32,7 +32,7 @@ def test_a_grader_removed_from_the_group_loses_access_at_its_next_request(bridge
     grader = GraderClient(bridge_url, GRADER_USER, GRADER_PASSWORD)
     assert grader.login()
     queue.submit()
-    get_user_model().objects.get(username=GRADER_USER).groups.remove(Group.objects.get(name="xqueue"))
+    get_user_model().objects.get(username=GRADER_USER).groups.remove(Group.objects.get(name="xqueue-grader"))
     response = grader.session.get(f"{bridge_url}/xqueue/get_submission/", params={"queue_name": "test-pull"},
                                   allow_redirects=False)
     assert response.status_code == 403

@@ -34,8 +34,8 @@ def test_no_secret_leaks_anywhere_across_the_whole_loop_and_its_failures(
     live_server, drainer, lms_server, receiver, set_stage, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    ensure_user("lms-secret", LMS_PASSWORD)
-    ensure_user("grader-secret", GRADER_PASSWORD)
+    ensure_user("lms-secret", LMS_PASSWORD, role="lms")
+    ensure_user("grader-secret", GRADER_PASSWORD, role="grader")
     url = live_server.url
     seen: list[str] = []  # every answer a client got back
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from tests.sink import factories
 from tests.sink.factories import KEY, USAGE, USER, callback_path, queue, reply
+from tests.support.sink import SignedClient
 from xqueue_bridge.render.capa import INVALID_REPLY_MSG
 from xqueue_bridge.sink import learners
 
@@ -19,8 +20,9 @@ HEADER = json.dumps({"lms_callback_url": "http://lms/x", "lms_key": KEY, "queue_
 
 @pytest.fixture
 def client():
-    # The LMS's view is CSRF-exempt: XQueue posts without a token.
-    return Client(enforce_csrf_checks=True)
+    # The LMS's view is CSRF-exempt: XQueue posts without a token. The stand-in accepts only callbacks
+    # the bridge signed (tests/sink/test_receiving_end_auth.py), so this client signs as the bridge does.
+    return SignedClient(enforce_csrf_checks=True)
 
 
 def post(client, body: str, *, header: str = HEADER, path: str | None = None):

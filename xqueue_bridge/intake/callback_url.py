@@ -17,6 +17,7 @@ from opaque_keys.edx.keys import CourseKey, UsageKey
 from xqueue_bridge.data import DISPATCHES, CallbackTarget
 from xqueue_bridge.errors import CallbackNotAllowed
 from xqueue_bridge.keys import unquote_slashes
+from xqueue_bridge.text import excerpt
 from xqueue_bridge.transports.origins import EXPECTED_URL, check_allowed
 
 MAX_KEY_LENGTH = 255  # course ids and usage keys: the columns that hold them
@@ -44,16 +45,16 @@ def parse_callback_url(url: str) -> CallbackTarget:
         raise CallbackNotAllowed(f"lms_callback_url user id {userid[:80]!r} is not the LMS's numeric user id")
     if dispatch not in DISPATCHES:
         raise CallbackNotAllowed(
-            f"lms_callback_url dispatch {dispatch!r} is not one the LMS handles; expected one of {DISPATCHES}"
+            f"lms_callback_url dispatch {excerpt(dispatch)} is not one the LMS handles; expected one of {DISPATCHES}"
         )
     try:
         course_key = CourseKey.from_string(course_id)
     except InvalidKeyError:
-        raise CallbackNotAllowed(f"lms_callback_url course id {course_id!r} is not a valid course key")
+        raise CallbackNotAllowed(f"lms_callback_url course id {excerpt(course_id)} is not a valid course key")
     try:
         usage_key = UsageKey.from_string(mod_id)
     except InvalidKeyError:
-        raise CallbackNotAllowed(f"lms_callback_url usage key {mod_id!r} is not a valid usage key")
+        raise CallbackNotAllowed(f"lms_callback_url usage key {excerpt(mod_id)} is not a valid usage key")
     if usage_key.course_key.run is None:  # an old-style key names no run: read it inside the course
         usage_key = usage_key.map_into_course(course_key)
     if len(str(course_key)) > MAX_KEY_LENGTH or len(str(usage_key)) > MAX_KEY_LENGTH:

@@ -15,6 +15,7 @@ from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import CallbackTarget, GraderReply, SubmitRequest
 from xqueue_bridge.errors import InvalidRequest, PayloadTooLarge, UnknownQueue, json_type
 from xqueue_bridge.intake.callback_url import parse_callback_url
+from xqueue_bridge.text import excerpt, loads, require_storable
 
 SUBMIT_HEADER_FIELDS = ("lms_callback_url", "lms_key", "queue_name")
 REPLY_HEADER_FIELDS = ("submission_id", "submission_key")
@@ -31,7 +32,7 @@ def _field(data: Mapping[str, Any], name: str, sent_by: str) -> str:
         raise InvalidRequest(f"Field {name!r} must be a string")
     if "\x00" in value:  # PostgreSQL cannot store it; no client sends it (JSON escapes it as \u0000)
         raise InvalidRequest(f"Field {name!r} contains a NUL character; send text (JSON escapes it as \\u0000)")
-    return value
+    return require_storable(value, f"Field {name!r}")
 
 
 def _has_control(text: str) -> bool:
@@ -39,12 +40,7 @@ def _has_control(text: str) -> bool:
 
 
 def _json_object(text: str, what: str, expected: str) -> dict:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise InvalidRequest(f"{what} is not JSON; expected {expected}")
-    except RecursionError:  # hostile nesting; json raises this rather than ValueError
-        raise InvalidRequest(f"{what} is nested too deeply; expected {expected}")
+    value = loads(text, what, expected)
     if not isinstance(value, dict):
         raise InvalidRequest(f"{what} is {json_type(value)}, not an object; expected {expected}")
     return value
@@ -54,6 +50,7 @@ def check_queue(queue_name: Any) -> str:
     """The queue name, if the bridge serves that queue."""
     if not isinstance(queue_name, str) or not queue_name:
         raise InvalidRequest("queue_name must be a non-empty string")
+    require_storable(queue_name, "queue_name")
     if len(queue_name) > MAX_QUEUE_NAME_LENGTH:
         raise InvalidRequest(f"queue_name is longer than {MAX_QUEUE_NAME_LENGTH} characters")
     queues = get_setting("QUEUES")
@@ -92,9 +89,9 @@ def parse_points_possible(value: Any) -> int:
     try:
         points = int(str(value).strip())
     except ValueError:
-        raise InvalidRequest(f"points_possible {value!r} is not a whole number; expected a positive integer")
+        raise InvalidRequest(f"points_possible {excerpt(value)} is not a whole number; expected a positive integer")
     if points < 1 or points > 2**31 - 1:
-        raise InvalidRequest(f"points_possible {points} is out of range; expected 1 to 2147483647")
+        raise InvalidRequest(f"points_possible {excerpt(points)} is out of range; expected 1 to 2147483647")
     return points
 
 
@@ -114,9 +111,14 @@ def parse_submit(data: Mapping[str, Any]) -> SubmitRequest:
             f"xqueue_header lms_key must be a non-empty string of at most {MAX_KEY_LENGTH} characters "
             "without control characters"
         )
+    require_storable(lms_key, "xqueue_header lms_key")
     queue_name = check_queue(header_dict["queue_name"])
+    if isinstance(header_dict["lms_callback_url"], str):
+        require_storable(header_dict["lms_callback_url"], "xqueue_header lms_callback_url")
     target = parse_callback_url(header_dict["lms_callback_url"])
     anonymous_id = anonymous_student_id(body)
+    if anonymous_id is not None:
+        require_storable(anonymous_id, "xqueue_body student_info.anonymous_student_id")
     if anonymous_id is not None and (len(anonymous_id) > MAX_ANONYMOUS_ID_LENGTH or _has_control(anonymous_id)):
         raise InvalidRequest(
             f"xqueue_body student_info.anonymous_student_id must be at most {MAX_ANONYMOUS_ID_LENGTH} characters "
@@ -145,14 +147,17 @@ def check_files(files: Mapping[str, Any]) -> None:
     if count > max_files:
         raise PayloadTooLarge(f"{count} files sent; at most {max_files} are accepted")
     for name in files:
+        require_storable(name, "a file field name")
         if _has_control(name):
-            raise InvalidRequest(f"file field name {name!r} contains control characters")
+            raise InvalidRequest(f"file field name {excerpt(name)} contains control characters")
         uploads = getlist(name)
         if len(uploads) > 1:
-            raise InvalidRequest(f"{len(uploads)} files sent under the name {name!r}; send each under its own name")
+            raise InvalidRequest(
+                f"{len(uploads)} files sent under the name {excerpt(name)}; send each under its own name"
+            )
         for upload in uploads:
             if upload.size > max_bytes:
-                raise PayloadTooLarge(f"file {name!r} has {upload.size} bytes; at most {max_bytes} are accepted")
+                raise PayloadTooLarge(f"file {excerpt(name)} has {upload.size} bytes; at most {max_bytes} are accepted")
 
 
 def parse_reply(data: Mapping[str, Any]) -> GraderReply:
@@ -170,13 +175,14 @@ def parse_reply(data: Mapping[str, Any]) -> GraderReply:
             raise InvalidRequest(f"xqueue_header has no {name!r}; send back the header exactly as it was served")
     submission_id, key = header_dict["submission_id"], header_dict["submission_key"]
     if isinstance(submission_id, bool) or not isinstance(submission_id, int | str):
-        raise InvalidRequest(f"xqueue_header submission_id {submission_id!r} is not a submission id")
+        raise InvalidRequest(f"xqueue_header submission_id {excerpt(submission_id)} is not a submission id")
     try:
         submission_id = int(submission_id)
     except ValueError:
-        raise InvalidRequest(f"xqueue_header submission_id {submission_id!r} is not a submission id")
+        raise InvalidRequest(f"xqueue_header submission_id {excerpt(submission_id)} is not a submission id")
     if not 0 < submission_id < 2**63:
-        raise InvalidRequest(f"xqueue_header submission_id {submission_id} is out of range")
+        raise InvalidRequest(f"xqueue_header submission_id {excerpt(submission_id)} is out of range")
     if not isinstance(key, str) or not key:
         raise InvalidRequest("xqueue_header submission_key must be the non-empty string served with the submission")
+    require_storable(key, "xqueue_header submission_key")
     return GraderReply(submission_id=submission_id, submission_key=key, xqueue_header=header, xqueue_body=body)

@@ -190,16 +190,18 @@ def _same_key(given: str, stored: str) -> bool:
     return bool(stored) and hmac.compare_digest(given.encode("utf-8"), stored.encode("utf-8"))
 
 
-def put_result(reply: GraderReply) -> PutOutcome:
+def put_result(reply: GraderReply, check_queue: Callable[[str], None] | None = None) -> PutOutcome:
     """
     Accept a grader's reply and queue its delivery, in one transaction; the grader hears of success only
     after it commits. The same reply sent again (a grader retrying after a timeout) is a success that
-    delivers nothing new.
+    delivers nothing new. ``check_queue`` raises if the grader may not answer the submission's queue.
     """
     with transaction.atomic():
         submission = Submission.objects.select_for_update().filter(pk=reply.submission_id).first()
         if submission is None:
             raise UnknownSubmission(f"Submission {reply.submission_id} does not exist")
+        if check_queue is not None:
+            check_queue(submission.queue_name)
         if submission.status == Submission.Status.GRADED:
             if _same_key(reply.submission_key, submission.pullkey):
                 if reply.xqueue_body == submission.grader_reply:

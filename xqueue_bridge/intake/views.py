@@ -31,10 +31,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from xqueue_bridge import monitoring, signals
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, RequestRefused
+from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, RequestRefused, RoleRequired
 from xqueue_bridge.intake import queue_api
-from xqueue_bridge.intake.parsing import check_files, parse_reply, parse_submit
+from xqueue_bridge.intake.parsing import check_files, check_queue, parse_reply, parse_submit
 from xqueue_bridge.models import Submission
+from xqueue_bridge.roles import GRADER, LMS, Access, access_of
+from xqueue_bridge.text import excerpt, require_storable
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,39 @@ def envelope(success: bool, content, status: int = 200) -> JsonResponse:
     return JsonResponse({"return_code": 0 if success else 1, "content": content}, status=status)
 
 
-def in_group(user) -> bool:
-    return user.is_active and user.groups.filter(name=get_setting("GROUP")).exists()
+def _no_role(username: str) -> str:
+    return (
+        f"is not in the {get_setting('GROUP')!r} group and has no role (groups {get_setting('LMS_GROUP')!r}, "
+        f"{get_setting('GRADER_GROUP')!r}); an operator gives it one with `xqueue-bridge users --role "
+        f"{username}=lms` or `--role {username}=grader`"
+    )
+
+
+def _check_role(request: HttpRequest, role: str | None, endpoint: str) -> JsonResponse | None:
+    """None if the account may call ``endpoint``; else the 403 that says why. Keeps its access on the request."""
+    username = excerpt(request.user.get_username())
+    access = request.xqueue_access = access_of(request.user)
+    if not access.any:
+        return _error(NotInGroup(f"User {username} {_no_role(request.user.get_username())}"))
+    if role == LMS and not access.lms or role == GRADER and not access.grader:
+        held = " and ".join(access.roles())
+        return _error(RoleRequired(
+            f"User {username} has the {held} role; {endpoint} needs the {role} role (an operator assigns roles "
+            f"with `xqueue-bridge users --role {request.user.get_username()}={role}`)"
+        ))
+    return None
+
+
+def require_queue(request: HttpRequest, queue_name: str) -> None:
+    """Refuse (403) a grader limited to some queues that asks for another one."""
+    access: Access = request.xqueue_access
+    if not access.may_grade(queue_name):
+        mine = sorted(access.queues or ())
+        name = request.user.get_username()
+        raise RoleRequired(
+            f"User {excerpt(name)} may grade queue {', '.join(mine)}, not {excerpt(queue_name)} (an operator gives "
+            f"it more with `xqueue-bridge users --queues {name}={','.join([*mine, queue_name])}`)"
+        )
 
 
 def _basic_auth_ok(request: HttpRequest) -> bool:
@@ -62,8 +95,8 @@ def _basic_auth_ok(request: HttpRequest) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), wanted.encode("utf-8"))
 
 
-def xqueue_view(*methods: str, session: bool = True):
-    """Wrap an XQueue view: basic auth, method, size limit, session and group, errors as envelopes."""
+def xqueue_view(*methods: str, session: bool = True, role: str | None = None):
+    """Wrap an XQueue view: basic auth, method, size limit, session and role, errors as envelopes."""
 
     def decorate(view):
         @csrf_exempt
@@ -88,11 +121,10 @@ def xqueue_view(*methods: str, session: bool = True):
                 return envelope(False, f"Request body of {size} bytes is over the limit of {limit}", status=413)
             if session and not request.user.is_authenticated:
                 return HttpResponseRedirect(reverse("xqueue-login"))
-            if session and not in_group(request.user):
-                return _error(NotInGroup(
-                    f"User {request.user.get_username()!r} is not in the {get_setting('GROUP')!r} group; "
-                    "an operator adds it with `xqueue-bridge users`"
-                ))
+            if session:
+                refused = _check_role(request, role, view.__name__.removesuffix("_view"))
+                if refused is not None:
+                    return refused
             try:
                 return view(request, *args, **kwargs)
             except (RequestDataTooBig, TooManyFilesSent) as exc:
@@ -132,11 +164,12 @@ def login_view(request: HttpRequest) -> JsonResponse:
     username, password = request.POST.get("username"), request.POST.get("password")
     if not username or password is None:
         raise InvalidRequest("Insufficient login info: POST username and password")
+    require_storable(username, "username")  # PostgreSQL cannot even look a NUL up
     user = authenticate(request, username=username, password=password)
-    if user is not None and not in_group(user):
+    if user is not None and not access_of(user).any:
         # The same answer as a wrong password, so the login is no oracle for the passwords of other accounts
         # (inside an LMS every learner's account authenticates); the log says why.
-        log.warning("XQueue login refused: account %r is not in the %r group", username, get_setting("GROUP"))
+        log.warning("XQueue login refused: account %s %s", excerpt(username), _no_role(username))
         user = None
     if user is None:
         return envelope(False, "Incorrect login credentials", status=401)
@@ -155,7 +188,7 @@ def status_view(request: HttpRequest) -> JsonResponse:
     return envelope(True, "OK")
 
 
-@xqueue_view("POST")
+@xqueue_view("POST", role=LMS)
 def submit_view(request: HttpRequest) -> JsonResponse:
     submit_request = parse_submit(request.POST)
     check_files(request.FILES)
@@ -169,15 +202,17 @@ def _queue_name(request: HttpRequest, endpoint: str) -> str:
     queue_name = request.GET.get("queue_name")
     if not queue_name:
         raise InvalidRequest(f"'{endpoint}' must provide parameter 'queue_name'")
+    check_queue(queue_name)
+    require_queue(request, queue_name)
     return queue_name
 
 
-@xqueue_view("GET")
+@xqueue_view("GET", role=GRADER)
 def get_queuelen_view(request: HttpRequest) -> JsonResponse:
     return envelope(True, queue_api.queue_length(_queue_name(request, "get_queuelen")))
 
 
-@xqueue_view("GET")
+@xqueue_view("GET", role=GRADER)
 def get_submission_view(request: HttpRequest) -> JsonResponse:
     queue_name = _queue_name(request, "get_submission")
     submission = queue_api.pull(queue_name)
@@ -196,9 +231,9 @@ def get_submission_view(request: HttpRequest) -> JsonResponse:
     return envelope(True, json.dumps(queue_api.grader_payload(submission, file_url)))
 
 
-@xqueue_view("POST")
+@xqueue_view("POST", role=GRADER)
 def put_result_view(request: HttpRequest) -> JsonResponse:
-    outcome = queue_api.put_result(parse_reply(request.POST))
+    outcome = queue_api.put_result(parse_reply(request.POST), check_queue=lambda name: require_queue(request, name))
     monitoring.annotate(endpoint="put_result", accepted=outcome.accepted, **monitoring.submission_fields(
         outcome.submission))
     if not outcome.accepted:

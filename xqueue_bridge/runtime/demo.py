@@ -110,8 +110,8 @@ class Demo:
 
     def run(self) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        ensure_user("lms", self.lms_password)
-        ensure_user("grader", self.grader_password)
+        ensure_user("lms", self.lms_password, role="lms")
+        ensure_user("grader", self.grader_password, role="grader")
         for course_id, stage, reason in COURSES:
             rollout.set_stage(course_id, stage, reason=reason, changed_by="ops-demo")
         rollout.set_stage(ORG_ON_EVENTS, "event", reason="whole org moved after proving", changed_by="ops-demo")

@@ -26,6 +26,7 @@ default that differs here is given.
                                             ``http://127.0.0.1:*,http://localhost:*``
 ``XQUEUE_BRIDGE_DELIVERY_MODE``             ``XQUEUE_BRIDGE["DELIVERY_MODE"]``
 ``XQUEUE_BRIDGE_RECEIVING_ENDS``            ``XQUEUE_BRIDGE["RECEIVING_ENDS"]``: ``1`` or ``0``
+``XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET``     ``XQUEUE_BRIDGE["RECEIVING_ENDS_SECRET"]``
 ``XQUEUE_BRIDGE_PULL_TIMEOUT``              ``XQUEUE_BRIDGE["PULL_TIMEOUT"]``
 ``XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE``        ``XQUEUE_BRIDGE["CALLBACK_VERIFY"]``: the CA bundle's path
 ``XQUEUE_BRIDGE_POINTS_POSSIBLE``           ``XQUEUE_BRIDGE["POINTS_POSSIBLE"]``, JSON
@@ -265,6 +266,7 @@ XQUEUE_BRIDGE = {
     "DELIVERY_MODE": os.environ.get("XQUEUE_BRIDGE_DELIVERY_MODE", "thread"),
     "CELERY_APP": "xqueue_bridge.runtime.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
+    "RECEIVING_ENDS_SECRET": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET") or None,
     "PULL_TIMEOUT": _env_float("XQUEUE_BRIDGE_PULL_TIMEOUT", "300"),
     "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
     "POINTS_POSSIBLE": _env_json(

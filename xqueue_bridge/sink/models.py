@@ -8,15 +8,12 @@ renderer, applied or not.
 
 from __future__ import annotations
 
-import re
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from xqueue_bridge.data import ProblemSnapshot
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+from xqueue_bridge.text import UNSTORABLE
 
 
 def storable(text: str) -> str:
@@ -24,7 +21,7 @@ def storable(text: str) -> str:
     ``text`` as every supported database keeps it: NUL (PostgreSQL refuses it in text) and unpaired
     surrogates (no database encoding holds them) become U+FFFD. Capa accepts both in a grader's msg.
     """
-    return _UNSTORABLE.sub("\ufffd", text)
+    return UNSTORABLE.sub("\ufffd", text)
 
 
 class ProblemState(models.Model):

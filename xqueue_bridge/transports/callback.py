@@ -10,6 +10,7 @@ import time
 
 import requests
 
+from xqueue_bridge import callback_auth
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import DeliveryResult
 from xqueue_bridge.errors import CallbackNotAllowed
@@ -29,12 +30,14 @@ def _session() -> requests.Session:
 
 
 def callback_request(submission: Submission, body: str) -> dict:
-    """The request the LMS receives: checked against the allowed origins again, since settings change."""
+    """The request the LMS receives (signed, see callback_auth): checked against the allowed origins again."""
     check_allowed(submission.lms_callback_url)
     auth = get_setting("CALLBACK_BASIC_AUTH")
     return {
         "url": submission.lms_callback_url,
         "data": {"xqueue_header": submission.xqueue_header, "xqueue_body": body},
+        # The bridge's own stand-in receiving end accepts only signed callbacks; the LMS ignores the header.
+        "headers": {callback_auth.SIGNATURE_HEADER: callback_auth.sign(submission.xqueue_header, body)},
         "timeout": (get_setting("CALLBACK_CONNECT_TIMEOUT"), get_setting("CALLBACK_READ_TIMEOUT")),
         "allow_redirects": False,
         "verify": get_setting("CALLBACK_VERIFY") or True,

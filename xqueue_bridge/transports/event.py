@@ -28,6 +28,7 @@ from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 from xqueue_bridge.data import DeliveryResult
 from xqueue_bridge.errors import json_type
 from xqueue_bridge.models import Submission
+from xqueue_bridge.text import excerpt
 
 
 def max_points() -> int:
@@ -66,17 +67,19 @@ def points_earned(reply: str, points_possible: int) -> tuple[int | None, str | N
         return None, f"the reply has no score; {expected}"
     score = parsed["score"]
     if not isinstance(score, int | float):  # bool counts as a number, as it does in Python arithmetic
-        return None, f"score {score!r} is not a number; expected a fraction of tests passed, 0.0 to 1.0"
+        return None, f"score {excerpt(score)} is not a number; expected a fraction of tests passed, 0.0 to 1.0"
     if isinstance(score, float) and not math.isfinite(score):
-        return None, f"score {score!r} is not a finite number; expected a fraction of tests passed, 0.0 to 1.0"
+        return None, f"score {excerpt(score)} is not a finite number; expected a fraction of tests passed, 0.0 to 1.0"
     try:
         points = round(score * points_possible)
     except (ValueError, OverflowError):
-        return None, f"score {score!r} cannot be turned into points; expected a fraction from 0.0 to 1.0"
+        return None, f"score {excerpt(score)} cannot be turned into points; expected a fraction from 0.0 to 1.0"
     if points < 0:
-        return None, f"score {score!r} is negative; expected a fraction of tests passed, 0.0 to 1.0"
+        return None, f"score {excerpt(score)} is negative; expected a fraction of tests passed, 0.0 to 1.0"
     if points > max_points():
-        return None, f"score {score!r} gives {points} points, more than {max_points()}; expected 0.0 to 1.0"
+        return None, (
+            f"score {excerpt(score)} gives {excerpt(points)} points, more than {max_points()}; expected 0.0 to 1.0"
+        )
     return points, None
 
 

@@ -13,6 +13,7 @@ from urllib3.util import parse_url
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.errors import CallbackNotAllowed, ConfigurationError
+from xqueue_bridge.text import excerpt
 
 EXPECTED_URL = "{root}/courses/{course_id}/xqueue/{user_id}/{usage_key}/{dispatch}"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -24,14 +25,14 @@ def _origin(url: str) -> tuple[str, str, int]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise CallbackNotAllowed(f"lms_callback_url {url!r} is not a URL ({exc}); expected {EXPECTED_URL}")
+        raise CallbackNotAllowed(f"lms_callback_url {excerpt(url, 100)} is not a URL ({exc}); expected {EXPECTED_URL}")
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise CallbackNotAllowed(
             f"lms_callback_url scheme {parts.scheme or '(none)'!r} is not allowed; expected http or https"
         )
     if not parts.hostname:
-        raise CallbackNotAllowed(f"lms_callback_url {url!r} has no host; expected {EXPECTED_URL}")
+        raise CallbackNotAllowed(f"lms_callback_url {excerpt(url, 100)} has no host; expected {EXPECTED_URL}")
     if parts.username is not None or parts.password is not None:
         raise CallbackNotAllowed("lms_callback_url must not carry credentials (user@host)")
     if any(ch.isspace() for ch in url) or any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
@@ -48,7 +49,9 @@ def _check_the_client_agrees(url: str, origin: tuple[str, str, int]) -> None:
     try:
         parsed = parse_url(url)
     except LocationParseError:
-        raise CallbackNotAllowed(f"lms_callback_url {url!r} cannot be sent by the HTTP client; expected {EXPECTED_URL}")
+        raise CallbackNotAllowed(
+            f"lms_callback_url {excerpt(url, 100)} cannot be sent by the HTTP client; expected {EXPECTED_URL}"
+        )
     client_origin = (
         (parsed.scheme or "").lower(),
         (parsed.host or "").strip("[]").lower(),
@@ -56,7 +59,7 @@ def _check_the_client_agrees(url: str, origin: tuple[str, str, int]) -> None:
     )
     if client_origin != origin:
         raise CallbackNotAllowed(
-            f"lms_callback_url {url!r} is ambiguous: its host reads differently to different URL parsers"
+            f"lms_callback_url {excerpt(url, 100)} is ambiguous: its host reads differently to different URL parsers"
         )
 
 
