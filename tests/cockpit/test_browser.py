@@ -57,6 +57,10 @@ def _submit(driver, button) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
     WebDriverWait(driver, 60).until(staleness_of(page))
+    WebDriverWait(driver, 60).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+        and d.find_elements(By.TAG_NAME, "main")
+    )
 
 
 def _json(driver, url: str):
@@ -70,6 +74,7 @@ def test_an_operator_reads_the_migration_and_moves_a_course(browser, live_server
     browser.find_element(By.NAME, "username").send_keys(seed.STAFF)
     browser.find_element(By.NAME, "password").send_keys(seed.STAFF_PASSWORD)
     _submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.ID, "stage-map"))
     assert browser.current_url == f"{live_server.url}/cockpit/"
 
     # The stage map and both charts are drawn: shapes with a size, not an empty picture.
