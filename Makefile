@@ -7,21 +7,37 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-mysql test-postgresql services lint bench screenshots clean
+.PHONY: demo test test-sqlite test-mysql test-postgresql services lint bench clean requirements upgrade screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 
-# The base install: what `xqueue-bridge demo` needs (SQLite, in-process signals).
-$(VENV)/.base: $(BIN)/python setup.py
-	$(PIP) install --quiet -e .
+# The base install: what `xqueue-bridge demo` needs (SQLite, in-process signals), from the pinned versions.
+$(VENV)/.base: $(BIN)/python setup.py requirements/base.txt
+	$(PIP) install --quiet -r requirements/base.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-# Everything the suite needs: service clients (Redis, MariaDB, PostgreSQL, Celery) and test tools.
-$(VENV)/.tests: $(VENV)/.base setup.py
-	$(PIP) install --quiet -e '.[tests,lint]'
+# Everything the suite needs: service clients (Redis, MariaDB, PostgreSQL, Celery), test tools, ruff.
+$(VENV)/.tests: $(VENV)/.base setup.py requirements/test.txt
+	$(PIP) install --quiet -r requirements/test.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
+
+# Compile requirements/*.in into pinned .txt files (pip-tools); `upgrade` moves every pin to the newest allowed.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --allow-unsafe --resolver=backtracking --strip-extras
+requirements: $(VENV)/.tests
+	$(PIP) install --quiet -r requirements/dev.txt
+	$(PIP_COMPILE) -o requirements/base.txt requirements/base.in
+	$(PIP_COMPILE) -o requirements/test.txt requirements/test.in
+	$(PIP_COMPILE) -o requirements/dev.txt requirements/dev.in
+
+upgrade: $(VENV)/.tests
+	$(PIP) install --quiet -r requirements/dev.txt
+	$(PIP_COMPILE) --upgrade -o requirements/base.txt requirements/base.in
+	$(PIP_COMPILE) --upgrade -o requirements/test.txt requirements/test.in
+	$(PIP_COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
 
 demo: $(VENV)/.base
 	$(BIN)/xqueue-bridge demo
@@ -30,12 +46,12 @@ demo: $(VENV)/.base
 test: $(VENV)/.tests services
 	$(BIN)/ruff check xqueue_bridge toggles tests bench
 	$(BIN)/lint-imports
-	XQUEUE_BRIDGE_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
-	XQUEUE_BRIDGE_TEST_DB=mysql $(BIN)/pytest $(PYTEST_ARGS)
-	XQUEUE_BRIDGE_TEST_DB=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) test-sqlite test-mysql test-postgresql
 
+# Per database: the suite, then the LMS-shaped host that loads the bridge as a plugin (tests/lms_host).
 test-sqlite test-mysql test-postgresql: test-%: $(VENV)/.tests services
 	XQUEUE_BRIDGE_TEST_DB=$* $(BIN)/pytest $(PYTEST_ARGS)
+	XQUEUE_BRIDGE_TEST_DB=$* $(BIN)/pytest --ds tests.lms_host.settings tests/lms_host $(PYTEST_ARGS)
 
 # The databases and Redis, and the browser of the dashboard's test (Debian's chromium and chromedriver).
 services:

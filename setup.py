@@ -1,29 +1,21 @@
 """Packaging for xqueue-bridge: an XQueue-compatible queue that moves Open edX graders to events."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
-BASE = [
-    "Django>=5.2,<5.3",
-    # The operators' API (xqueue_bridge/cockpit/api.py) and its OpenAPI schema.
-    "djangorestframework>=3.15",
-    "drf-spectacular>=0.27",
-    "openedx-events>=10.1,<11",
-    "edx-toggles>=6.0",
-    "django-waffle>=4.0",
-    "edx-opaque-keys>=2.10",
-    "attrs>=23.1",
-    "requests>=2.31",
-    "dj-database-url>=2.1",
-    "html5lib>=1.1",
-    "lxml>=5.0",
-    "nh3>=0.2.17",
-    "gunicorn>=22.0",
-    # Static files (the admin's and the dashboard's) served by ``serve`` itself.
-    "whitenoise>=6.6",
-    # /metrics, and custom attributes for New Relic / Datadog on requests and deliveries.
-    "prometheus-client>=0.20",
-    "edx-django-utils>=5.0",
-]
+
+def load_requirements(path: str) -> list[str]:
+    """The requirements of a pip-tools ``.in`` file (its options and comments left out)."""
+    requirements = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            requirements.append(line)
+    return requirements
+
+
+BASE = load_requirements("requirements/base.in")
 
 SERVICES = [
     "edx-event-bus-redis>=0.6",
@@ -67,7 +59,11 @@ setup(
     },
     install_requires=BASE,
     extras_require={"services": SERVICES, "tests": TESTS, "lint": LINT},
-    entry_points={"console_scripts": ["xqueue-bridge = xqueue_bridge.runtime.cli:main"]},
+    entry_points={
+        "console_scripts": ["xqueue-bridge = xqueue_bridge.runtime.cli:main"],
+        # An Open edX plugin app: edx-platform (and any project using edx-django-utils' plugins) finds it here.
+        "lms.djangoapp": ["xqueue_bridge = xqueue_bridge.apps:XQueueBridgeConfig"],
+    },
     classifiers=[
         "Framework :: Django",
         "Framework :: Django :: 5.2",

@@ -7,6 +7,7 @@ receiver on a real HTTP server.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -16,6 +17,10 @@ import pytest
 from xqueue_bridge.keys import quote_slashes
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient, make_body, make_header
 
+# tests/lms_host is a project of its own (the bridge as an LMS plugin): collected only with its settings.
+HOST_SETTINGS = "tests.lms_host.settings"
+collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") == HOST_SETTINGS else ["lms_host"]
+
 LMS_USER, LMS_PASSWORD = "lms", "lms-password"
 GRADER_USER, GRADER_PASSWORD = "grader", "grader-password"
 COURSE = "course-v1:BridgeX+Code101+2026"
@@ -24,8 +29,6 @@ _problem_numbers = itertools.count(1)
 
 def bridge_process_env(**extra: str) -> dict:
     """Environment of an ``xqueue-bridge`` child process on the tests' database."""
-    import os
-
     from tests.support.processes import database_url
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XQUEUE_BRIDGE_", "DJANGO_SETTINGS"))}
@@ -53,7 +56,7 @@ def captured_events():
         events.append(kwargs["score"])
 
     EXTERNAL_GRADER_SCORE_SUBMITTED.connect(receiver, dispatch_uid="tests-captured-events", weak=False)
-    register_receiving_end("tests captured events", lambda: True)
+    register_receiving_end("tests captured events", lambda: True, receiver)
     yield events
     unregister_receiving_end("tests captured events")
     EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-captured-events")

@@ -136,3 +136,47 @@ def test_an_event_that_would_reach_no_one_is_not_counted_as_delivered(lms, grade
     assert (delivery.status, delivery.last_error) == ("pending", NO_RECEIVING_END)
     with pytest.raises(SystemCheckError, match="xqueue_bridge.W001"):
         call_command("check", fail_level="WARNING")
+
+
+def test_the_standalone_service_names_itself_as_the_event_source(lms, grader, learner, settings):
+    """Measured before: events of the standalone service carried openedx/SERVICE_NAME_UNSET/web."""
+    from xqueue_bridge.transports.event import register_receiving_end, unregister_receiving_end
+
+    seen = []
+    register_receiving_end("tests metadata", lambda: True, lambda **kwargs: seen.append(kwargs["metadata"]))
+    try:
+        _event_result(lms, grader, learner, 33)
+    finally:
+        unregister_receiving_end("tests metadata")
+    assert [metadata.source for metadata in seen] == ["openedx/xqueue-bridge/web"]
+
+
+def test_a_failing_receiver_does_not_put_the_event_on_the_bus_again(lms, grader, learner, redis_bus, settings):
+    """Measured before: one reply whose receiver kept failing gave 9 attempts and 12 stream entries."""
+    from xqueue_bridge.models import DeliveryEnd
+    from xqueue_bridge.outbox import runners
+    from xqueue_bridge.sink import learners
+
+    prefix, client = redis_bus
+    settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS": True}  # the standalone sink too
+    set_stage("event")
+    course_usage = f"block-v1:{COURSE.removeprefix('course-v1:')}+type@problem+block@bus-again"
+    url = f"{lms.base_url}/courses/{COURSE}/xqueue/41/{course_usage}/score_update"
+    header, body = submission_for(url, key="bus-key-41", anonymous_id="anon-41")
+    assert lms.submit(header, body)[0] == 0
+    served = grader.get_submission("test-pull")
+    reply = json.dumps({"correct": True, "score": 1, "msg": "once on the bus"})
+    assert grader.put_result(served["xqueue_header"], reply) == (True, "")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending"  # the sink has no such learner yet: its receiver raises
+    for _ in range(3):
+        Delivery.objects.update(next_attempt_at=delivery.created_at)
+        runners.drain()
+    learners.begin_attempt(COURSE, course_usage, "41", "anon-41", "bus-key-41", max_score=1)
+    Delivery.objects.update(next_attempt_at=delivery.created_at)
+    runners.drain()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 5)
+    assert client.xlen(f"{prefix}-{TOPIC}") == 1  # the bus took it at the first attempt, and only then
+    ends = dict(DeliveryEnd.objects.filter(delivery=delivery).values_list("end", "attempts"))
+    assert ends == {"standalone receiver": 5, f"event bus: {TOPIC}": 1}

@@ -165,6 +165,22 @@ DEFAULTS: dict[str, Any] = {
     #   Django's SECRET_KEY, which every process of one installation shares. Set it (at least 32
     #   characters) to rotate it apart from SECRET_KEY.
     "RECEIVING_ENDS_SECRET": None,
+    # .. setting_name: XQUEUE_BRIDGE['EVENT_RECEIVERS']
+    # .. setting_default: []
+    # .. setting_description: Dotted paths of in-process receivers of EXTERNAL_GRADER_SCORE_SUBMITTED that
+    #   are receiving ends of the event path: each is called as the signal calls its receivers, on its own,
+    #   and confirms a result when it returns (a receiver that raises is retried; the ends that confirmed
+    #   are not sent to again). A receiver connected to the signal but not listed here does not get the
+    #   bridge's results. A path that cannot be imported is not counted as a receiving end. Inside an LMS
+    #   the plugin settings make it ["lms.djangoapps.grades.signals.handlers.handle_external_grader_score"].
+    "EVENT_RECEIVERS": [],
+    # .. setting_name: XQUEUE_BRIDGE['PLUGIN_URL_PREFIX']
+    # .. setting_default: "xqueue-bridge/"
+    # .. setting_description: Inside an LMS, the path under which the plugin serves the XQueue API: with the
+    #   default, ``/xqueue-bridge/xqueue/submit/`` and the rest, so the LMS's ``XQUEUE_INTERFACE["url"]``
+    #   and xqueue-watcher's ``SERVER`` are ``https://LMS_HOST/xqueue-bridge``. Empty: ``/xqueue/...`` at the
+    #   LMS's root. Read when the LMS loads its URLs.
+    "PLUGIN_URL_PREFIX": "xqueue-bridge/",
     # .. setting_name: XQUEUE_BRIDGE['SANITIZE_FEEDBACK']
     # .. setting_default: True
     # .. setting_description: Remove scripts, event handlers and javascript: URLs from grader HTML before a

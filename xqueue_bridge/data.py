@@ -119,3 +119,17 @@ class DeliveryResult:
     duration: float
     error: str | None = None
     retryable: bool = True
+    # Event path: the outcome at each receiving end this attempt sent to, by name (None: that end confirmed).
+    ends: tuple[EndOutcome, ...] = ()
+
+
+@attr.frozen
+class EndOutcome:
+    """One receiving end's answer to one send of the score event: confirmed, or the error it raised."""
+
+    end: str
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

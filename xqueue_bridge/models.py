@@ -194,3 +194,30 @@ class Delivery(StatusMachine):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} of submission {self.submission_id} by {self.path} ({self.status})"
+
+
+class DeliveryEnd(StatusMachine):
+    """
+    One receiving end of an event-path delivery (an in-process receiver, an event-bus topic) and whether it
+    confirmed the result: a retry sends only to the ends that have not (docs/decisions/0010).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending: sent, not confirmed yet"
+        CONFIRMED = "confirmed", "confirmed: the end took the result"
+
+    TRANSITIONS = {Status.PENDING: {Status.CONFIRMED}, Status.CONFIRMED: set()}
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="ends")
+    end = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["delivery", "end"], name="xqb_delivery_end_once")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.end} of delivery {self.delivery_id} ({self.status})"

@@ -48,7 +48,7 @@ def set_stage(monkeypatch):
 def receiver():
     recorder = ScoreReceiver()
     EXTERNAL_GRADER_SCORE_SUBMITTED.connect(recorder, dispatch_uid="tests-score-receiver", weak=False)
-    register_receiving_end("tests score receiver", lambda: True)
+    register_receiving_end("tests score receiver", lambda: True, recorder)
     yield recorder
     unregister_receiving_end("tests score receiver")
     EXTERNAL_GRADER_SCORE_SUBMITTED.disconnect(dispatch_uid="tests-score-receiver")

@@ -23,6 +23,7 @@ from xqueue_bridge import signals
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.data import DeliveryResult
 from xqueue_bridge.models import Delivery, DeliveryPath, Submission
+from xqueue_bridge.outbox.ends import confirmed_ends, record_ends
 from xqueue_bridge.outbox.queueing import enqueue_failure_notice
 from xqueue_bridge.outbox.retry import RetryPolicy
 from xqueue_bridge.redaction import redact
@@ -53,10 +54,10 @@ def _claim(delivery_id: int) -> str | None:
 
 
 def transmit(delivery: Delivery) -> DeliveryResult:
-    """Hand the delivery's reply to its path's transport once."""
+    """Hand the delivery's reply to its path's transport once (the event: to the ends that have not taken it)."""
     if delivery.path == DeliveryPath.CALLBACK:
         return post_callback(delivery.submission, delivery.body)
-    return send_score_event(score_from_fields(delivery.event_data))
+    return send_score_event(score_from_fields(delivery.event_data), confirmed=confirmed_ends(delivery))
 
 
 def attempt(delivery_id: int) -> DeliveryResult | None:
@@ -103,8 +104,13 @@ def _record(delivery: Delivery, token: str, result: DeliveryResult) -> None:
     mine = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.PENDING)
     pending = Delivery.Status.PENDING
     # Redact before cutting to length, so that no part of a secret survives at the cut.
-    error = redact(result.error or "", delivery.submission.lms_key, delivery.submission.pullkey)[:MAX_ERROR_CHARS]
+    secrets_ = (delivery.submission.lms_key, delivery.submission.pullkey)
+    error = redact(result.error or "", *secrets_)[:MAX_ERROR_CHARS]
     result = attr.evolve(result, error=error or None)
+    if result.ends:  # each end's outcome is a fact, whoever holds the lease now
+        record_ends(delivery, result.ends, {
+            outcome.end: redact(outcome.error, *secrets_)[:MAX_ERROR_CHARS] for outcome in result.ends if outcome.error
+        })
     final = True
     if result.ok:
         updated = Delivery.move(

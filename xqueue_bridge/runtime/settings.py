@@ -16,6 +16,8 @@ default that differs here is given.
 ``REDIS_URL``                               the event bus producer (``EVENT_BUS_*``) and the Celery broker
 ``EVENT_BUS_TOPIC``                         ``EVENT_BUS_TOPIC``; ``external-grader-score``
 ``EVENT_BUS_TOPIC_PREFIX``                  ``EVENT_BUS_TOPIC_PREFIX``
+``EVENT_BUS_PRODUCER``                      ``EVENT_BUS_PRODUCER``; ``edx_event_bus_redis.create_producer``
+``EVENTS_SERVICE_NAME``                     ``EVENTS_SERVICE_NAME`` (source ``openedx/NAME/web``); ``xqueue-bridge``
 ``CELERY_BROKER_URL``                       ``CELERY_BROKER_URL``; ``REDIS_URL``, else in memory
 ``SECRET_KEY``                              ``SECRET_KEY``; else one made once and kept in the home folder
 ``ALLOWED_HOSTS``                           ``ALLOWED_HOSTS``, comma-separated; ``127.0.0.1,localhost,[::1]``
@@ -32,6 +34,7 @@ default that differs here is given.
 ``XQUEUE_BRIDGE_POINTS_POSSIBLE``           ``XQUEUE_BRIDGE["POINTS_POSSIBLE"]``, JSON
 ``XQUEUE_BRIDGE_FLAG_CACHE_TTL``            ``TOGGLES["CACHE_TTL"]``
 ``XQUEUE_BRIDGE_USERS``                     ``XQUEUE_BRIDGE_USERS`` (JSON), read by ``xqueue-bridge users``
+                                            ``{"lms": {"password": "...", "role": "lms"}, ...}``
 ``XQUEUE_BRIDGE_LOG_LEVEL``                 the root logger's level; ``INFO``
 ``XQUEUE_BRIDGE_LOG_FORMAT``                ``plain`` or ``json`` (one object a line, structured fields as keys)
 ``XQUEUE_BRIDGE_AUTO_MIGRATE``              ``0``: a command finding unapplied migrations says what to run
@@ -276,6 +279,8 @@ XQUEUE_BRIDGE = {
 TOGGLES = {"CACHE_TTL": _env_float("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5")}
 XQUEUE_BRIDGE_USERS = _env_json("XQUEUE_BRIDGE_USERS", "{}", '{"lms": "LMS_PASSWORD", "grader": "GRADER_PASSWORD"}')
 
+# The source of the events the bridge sends (openedx/xqueue-bridge/web), as an LMS's is openedx/lms/web.
+EVENTS_SERVICE_NAME = os.environ.get("EVENTS_SERVICE_NAME", "xqueue-bridge")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
 if REDIS_URL:
@@ -286,8 +291,8 @@ if REDIS_URL:
             "REDIS_URL turns on the Redis event bus, whose client is not installed: "
             "pip install 'xqueue-bridge[services]'"
         ) from None
-    # edx-event-bus-redis's stream, with failures reported to the outbox.
-    EVENT_BUS_PRODUCER = "xqueue_bridge.transports.bus.create_producer"
+    # openedx-events' standard producer setting; the bridge reports its failed writes (transports/bus.py).
+    EVENT_BUS_PRODUCER = os.environ.get("EVENT_BUS_PRODUCER", "edx_event_bus_redis.create_producer")
     EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
     EVENT_BUS_REDIS_CONNECTION_URL = REDIS_URL
     if os.environ.get("EVENT_BUS_TOPIC_PREFIX"):  # must equal the prefix of the LMS's consumer

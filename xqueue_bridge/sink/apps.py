@@ -21,4 +21,6 @@ class SinkConfig(AppConfig):
             handle_external_grader_score, dispatch_uid="xqueue_bridge_sink.handle_external_grader_score"
         )
         # The event transport counts this receiver as a receiving end while RECEIVING_ENDS is on.
-        register_receiving_end("standalone receiver", lambda: bool(get_setting("RECEIVING_ENDS")))
+        register_receiving_end(
+            "standalone receiver", lambda: bool(get_setting("RECEIVING_ENDS")), handle_external_grader_score
+        )

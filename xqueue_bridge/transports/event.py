@@ -1,8 +1,9 @@
 """
 The event path: the reply becomes ``ExternalGraderScoreData`` as edx-submissions 4.0.2 builds it (given the
 same ``points_possible``, which the LMS's XQueue client does not send: see the POINTS_POSSIBLE setting),
-and ``EXTERNAL_GRADER_SCORE_SUBMITTED`` is sent with openedx-events (to in-process receivers and, where
-``EVENT_BUS_PRODUCER_CONFIG`` says so, to the event bus).
+and ``EXTERNAL_GRADER_SCORE_SUBMITTED`` is handed to each of its receiving ends on its own: the in-process
+receivers registered here (called as the signal calls them) and, where ``EVENT_BUS_PRODUCER_CONFIG`` says
+so, each enabled event-bus topic through the configured producer (docs/decisions/0010).
 
 edx-submissions' reading of a reply (its ``put_result``): the body is JSON; ``score`` is a fraction of
 tests passed and ``points_earned = round(score * points_possible)`` with Python's half-to-even rounding;
@@ -16,19 +17,21 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import attr
 from django.conf import settings
 from django.db import connection
+from openedx_events.data import EventsMetadata
 from openedx_events.event_bus import NoEventBusProducer, get_producer
 from openedx_events.learning.data import ExternalGraderScoreData
 from openedx_events.learning.signals import EXTERNAL_GRADER_SCORE_SUBMITTED
 
-from xqueue_bridge.data import DeliveryResult
-from xqueue_bridge.errors import json_type
+from xqueue_bridge.data import DeliveryResult, EndOutcome
+from xqueue_bridge.errors import ConfigurationError, json_type
 from xqueue_bridge.models import Submission
 from xqueue_bridge.text import excerpt
+from xqueue_bridge.transports import bus
 
 
 def max_points() -> int:
@@ -112,49 +115,109 @@ NO_RECEIVING_END = (
     "(EVENT_BUS_PRODUCER, EVENT_BUS_PRODUCER_CONFIG for this event type, and a Redis URL), or run the bridge "
     "inside the LMS, whose receiver is then connected"
 )
-
-# In-process receiving ends of the score event, by name: whether each would take an event sent now.
-_receiving_ends: dict[str, Callable[[], bool]] = {}
+BUS_END_PREFIX = "event bus: "
 
 
-def register_receiving_end(name: str, active: Callable[[], bool]) -> None:
+@attr.frozen
+class ReceivingEnd:
+    """An in-process receiver of the score event, and how to tell whether it takes events now."""
+
+    name: str
+    active: Callable[[], bool]
+    receiver: Callable[..., object]
+
+
+# In-process receiving ends of the score event, by name.
+_receiving_ends: dict[str, ReceivingEnd] = {}
+
+
+def register_receiving_end(name: str, active: Callable[[], bool], receiver: Callable[..., object] | None = None,
+                           ) -> None:
     """
-    Declare an in-process receiver of the score event (the standalone sink's, an LMS's own) and how to
-    tell whether it takes events now. The transport knows ends only through this registry.
+    Declare an in-process receiver of the score event (the standalone sink's, an LMS's own): its name, how
+    to tell whether it takes events now, and the receiver itself. The transport knows ends only through this
+    registry, and delivers to each on its own (docs/decisions/0010), calling it as the signal would.
     """
-    _receiving_ends[name] = active
+    if receiver is None:
+        raise ConfigurationError(
+            f"receiving end {name!r}: pass its receiver (register_receiving_end(name, active, receiver)); the "
+            "bridge delivers the score event to each receiving end on its own, so a retry reaches only the ends "
+            "that failed (docs/decisions/0010)"
+        )
+    _receiving_ends[name] = ReceivingEnd(name=name, active=active, receiver=receiver)
 
 
 def unregister_receiving_end(name: str) -> None:
     _receiving_ends.pop(name, None)
 
 
+def bus_topics() -> dict[str, str]:
+    """The enabled event-bus topics of the score event, with their event key field (EVENT_BUS_PRODUCER_CONFIG)."""
+    topics = getattr(settings, "EVENT_BUS_PRODUCER_CONFIG", {}).get(EXTERNAL_GRADER_SCORE_SUBMITTED.event_type, {})
+    return {
+        topic: config.get("event_key_field", "score.submission_id")
+        for topic, config in topics.items()
+        if isinstance(config, dict) and config.get("enabled") is True
+    }
+
+
 def event_bus_configured() -> bool:
     """Whether openedx-events would hand the score event to a real producer (an enabled topic and a producer)."""
-    topics = getattr(settings, "EVENT_BUS_PRODUCER_CONFIG", {}).get(EXTERNAL_GRADER_SCORE_SUBMITTED.event_type, {})
-    if not any(isinstance(topic, dict) and topic.get("enabled") is True for topic in topics.values()):
-        return False
-    return not isinstance(get_producer(), NoEventBusProducer)
+    return bool(bus_topics()) and not isinstance(get_producer(), NoEventBusProducer)
 
 
 def receiving_ends() -> list[str]:
-    """The names of the ends a score event sent now would reach (in-process receivers, then the event bus)."""
-    ends = [name for name, active in list(_receiving_ends.items()) if active()]
+    """The names of the ends a score event sent now would reach (in-process receivers, then each bus topic)."""
+    ends = [end.name for end in list(_receiving_ends.values()) if end.active()]
     if event_bus_configured():
-        ends.append("event bus")
+        ends.extend(BUS_END_PREFIX + topic for topic in bus_topics())
     return ends
 
 
-def send_score_event(score: ExternalGraderScoreData) -> DeliveryResult:
-    """Send the event once. A receiver that raises is a failed delivery, retried by the caller's policy."""
-    if not receiving_ends():  # the event would go nowhere, yet count as delivered
-        return DeliveryResult(ok=False, duration=0.0, error=NO_RECEIVING_END)
-    started = time.monotonic()
-    try:
-        EXTERNAL_GRADER_SCORE_SUBMITTED.send_event(send_robust=False, score=score)
-    except Exception as exc:  # any receiver's failure: the result has not reached the learner
-        # Kept whole: the outbox redacts secrets (the queue key) before it cuts the message to length.
-        return DeliveryResult(
-            ok=False, duration=time.monotonic() - started, error=f"receiver raised {type(exc).__name__}: {exc}"
+def event_metadata() -> EventsMetadata:
+    """Fresh metadata of the score event (its id, time, and source from EVENTS_SERVICE_NAME)."""
+    return EXTERNAL_GRADER_SCORE_SUBMITTED.generate_signal_metadata()
+
+
+def _send_to(end: str, score: ExternalGraderScoreData, metadata: EventsMetadata) -> None:
+    """Hand the event to one end: an in-process receiver as the signal calls it, or one bus topic."""
+    signal = EXTERNAL_GRADER_SCORE_SUBMITTED
+    if end.startswith(BUS_END_PREFIX):
+        topic = end.removeprefix(BUS_END_PREFIX)
+        bus.reporting(get_producer()).send(
+            signal=signal, topic=topic, event_key_field=bus_topics()[topic],
+            event_data={"score": score}, event_metadata=metadata,
         )
-    return DeliveryResult(ok=True, duration=time.monotonic() - started)
+        return
+    # The keyword arguments a receiver of an OpenEdxPublicSignal gets from send_event.
+    _receiving_ends[end].receiver(sender=None, signal=signal, score=score, metadata=metadata, from_event_bus=False)
+
+
+def send_score_event(score: ExternalGraderScoreData, *, confirmed: Iterable[str] = ()) -> DeliveryResult:
+    """
+    Send the event once to every end that takes it now, except those that ``confirmed`` it at an earlier
+    attempt. A receiver that raises (or a bus write that fails) fails its end, retried by the caller's policy;
+    the ends that took the event are named in the result so that a retry does not send to them again.
+    """
+    ends = receiving_ends()
+    if not ends:  # the event would go nowhere, yet count as delivered
+        return DeliveryResult(ok=False, duration=0.0, error=NO_RECEIVING_END)
+    done = set(confirmed)
+    started = time.monotonic()
+    metadata = event_metadata()
+    outcomes = []
+    for end in ends:
+        if end in done:
+            continue
+        try:
+            _send_to(end, score, metadata)
+        except Exception as exc:  # this end has not taken the result; the others still get their chance
+            # Kept whole: the outbox redacts secrets (the queue key) before it cuts the message to length.
+            what = "bus write failed" if end.startswith(BUS_END_PREFIX) else "receiver raised"
+            outcomes.append(EndOutcome(end=end, error=f"{what} {type(exc).__name__}: {exc}"))
+        else:
+            outcomes.append(EndOutcome(end=end))
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    # One failing end: its error as it is (its DeliveryEnd row names it); several: each named.
+    error = failed[0].error if len(failed) == 1 else "; ".join(f"{o.end}: {o.error}" for o in failed) or None
+    return DeliveryResult(ok=not failed, duration=time.monotonic() - started, error=error, ends=tuple(outcomes))

@@ -43,7 +43,7 @@ class ProbeConfig(AppConfig):
         from xqueue_bridge.transports.event import register_receiving_end
 
         EXTERNAL_GRADER_SCORE_SUBMITTED.connect(forward_score, dispatch_uid="xqb-test-probe", weak=False)
-        register_receiving_end("test probe", lambda: True)
+        register_receiving_end("test probe", lambda: True, forward_score)
         courses = {c for c in os.environ.get("XQB_TEST_EVENT_COURSES", "").split(",") if c}
         if courses:
             put_courses_on_the_event_path(courses)
