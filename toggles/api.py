@@ -25,6 +25,8 @@ from toggles.exceptions import TogglesError
 from toggles.flags import CourseFlag, get_flag
 from toggles.keys import CourseRef, course_ref, looks_like_course_key, validate_org
 from toggles.models import CourseOverride, OrgOverride, Percentage
+from toggles.proposals import ChangeRefused, ProposedChange, enabled_after, register_guard
+from toggles.registry import course_flag_names
 from toggles.snapshot import format_percent
 from toggles.validation import (
     validate_changed_by,
@@ -38,6 +40,7 @@ __all__ = [
     "CourseFlag",
     "FlagDecision",
     "FlagSummary",
+    "course_flag_names",
     "get_flag",
     "summary",
     # Changes and history.
@@ -45,6 +48,7 @@ __all__ = [
     "current_percentage",
         "history",
     "on_for_everyone",
+    "org_overridden",
     "overridden_courses",
     "set_course_override",
     "set_org_override",
@@ -58,6 +62,11 @@ __all__ = [
     "validate_org",
     "validate_percentage",
     "validate_reason",
+    # Guards: what a change would do, and a hook that may refuse it (the admin's forms obey it too).
+    "ChangeRefused",
+    "ProposedChange",
+    "enabled_after",
+    "register_guard",
     # Display.
     "format_percent",
 ]
@@ -141,6 +150,11 @@ def overridden_courses(flags: Iterable[CourseFlag | str]) -> set[str]:
     """The course ids of every course override row of ``flags`` (``unset`` ones too), as they are stored."""
     rows = CourseOverride.objects.filter(flag_name__in=[_flag_name(flag) for flag in flags])
     return set(rows.order_by().values_list("course_id", flat=True).distinct())
+
+
+def org_overridden(org: str, flags: Iterable[CourseFlag | str]) -> bool:
+    """Whether ``org`` has an override row of any of ``flags`` (``unset`` ones too)."""
+    return OrgOverride.objects.filter(org=org, flag_name__in=[_flag_name(flag) for flag in flags]).exists()
 
 
 def summary(flag: CourseFlag | str) -> FlagSummary:

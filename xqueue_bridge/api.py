@@ -3,7 +3,8 @@ The public Python API of xqueue-bridge: what other code (an LMS that hosts the b
 tests) may call. Everything else is internal and may move between releases.
 
 - The queue (what the XQueue views call): ``submit``, ``pull``, ``put_result``, ``queue_length``.
-- The rollout: ``set_stage``, ``unset``, ``set_percentage``, ``stage_of``, ``known_courses``, ``history``.
+- The rollout: ``set_stage``, ``unset``, ``set_percentage`` (guarded: ``force``, ``allow_unseen``;
+  ``StageMoveRefused``), ``stage_of``, ``known_courses``, ``history``.
 - Dead deliveries: ``select`` and ``replay``.
 """
 

@@ -42,17 +42,23 @@ class XQueueBridgeConfig(AppConfig):
     }
 
     def ready(self):
+        from toggles import proposals
         from xqueue_bridge import signals
+        from xqueue_bridge.checks import check_settings
         from xqueue_bridge.outbox.runners import start_attempt
         from xqueue_bridge.plugin.receivers import register_event_receivers
+        from xqueue_bridge.stage.guard import guard_admin_change
 
         checks.register(check_event_path_reaches_someone, checks.Tags.compatibility)
+        checks.register(check_settings)
         checks.register(check_legacy_accounts, checks.Tags.security, checks.Tags.database)
         checks.register(check_receiving_ends_secret, checks.Tags.security)
         post_migrate.connect(create_role_groups, sender=self, dispatch_uid="xqueue_bridge.create_role_groups")
         # The same dispatch_uid as the plugin signal config: connected once, whoever connects first.
         signals.delivery_enqueued.connect(start_attempt, dispatch_uid="xqueue_bridge.start_attempt")
         register_event_receivers()
+        # The toggles admin's add forms move stages too: they obey the same guard as the rollout API.
+        proposals.register_guard(guard_admin_change)
 
 
 def check_event_path_reaches_someone(app_configs=None, **kwargs):
@@ -107,7 +113,7 @@ def check_receiving_ends_secret(app_configs=None, **kwargs):
     try:
         configured_key()
     except ConfigurationError as exc:
-        return [checks.Error(exc.message, id="xqueue_bridge.E001")]
+        return [checks.Error(exc.message, id="xqueue_bridge.E020")]
     return []
 
 

@@ -200,9 +200,14 @@ DEFAULTS: dict[str, Any] = {
     # .. setting_description: Largest file of a submit, in bytes (HTTP 413 above).
     "MAX_FILE_BYTES": 10 * 1024 * 1024,
     # .. setting_name: XQUEUE_BRIDGE['MAX_REPLY_BYTES']
-    # .. setting_default: 1024 * 1024
-    # .. setting_description: Largest grader reply, in bytes (HTTP 413 above).
-    "MAX_REPLY_BYTES": 1024 * 1024,
+    # .. setting_default: 2560 * 1024
+    # .. setting_description: Largest grader reply (xqueue_body, UTF-8 bytes) accepted. Legacy XQueue
+    #   forwards any reply whose put_result form body fits Django's default DATA_UPLOAD_MAX_MEMORY_SIZE
+    #   (2.5 MiB), so the same size is accepted here. A larger reply is a failed grading attempt of its
+    #   submission on every path: refused with HTTP 413 and the reason, re-queued for a fresh grading, and
+    #   after MAX_GRADING_ATTEMPTS failed with the learner's failure notice. ``manage check`` refuses a value
+    #   above DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_REQUEST_BYTES.
+    "MAX_REPLY_BYTES": 2560 * 1024,
     # .. setting_name: XQUEUE_BRIDGE['SUBMISSION_RETENTION_DAYS']
     # .. setting_default: 90
     # .. setting_description: Days ``xqueue-bridge purge-submissions`` keeps finished submissions (learner
@@ -255,7 +260,8 @@ DEFAULTS: dict[str, Any] = {
         #   ``duplicate_reply``): a mismatch whose differing fields they all cover is "ignored".
         "IGNORE_RULES": [],
     },
-    # When a course in a shadow stage may move to the next stage (``xqueue-bridge readiness``).
+    # When a course in a shadow stage may move to the next stage (``xqueue-bridge readiness``). The mismatch
+    # rate counts what the learner gets (docs/decisions/0011); differences of record are reported beside it.
     "READINESS": {
         # .. setting_name: XQUEUE_BRIDGE['READINESS']['MIN_COMPARISONS']
         # .. setting_default: 100
@@ -273,6 +279,12 @@ DEFAULTS: dict[str, Any] = {
         # .. setting_default: 0.0
         # .. setting_description: Highest error rate (errored / compared) of a ready course.
         "MAX_ERROR_RATE": 0.0,
+        # .. setting_name: XQUEUE_BRIDGE['READINESS']['BLOCK_ON_RECORD_DIFFERENCES']
+        # .. setting_default: False
+        # .. setting_description: Also hold differences of record (what the paths carry or store that no
+        #   learner sees: the event's integer points_earned, Avro truncation, a path's error code) to
+        #   MAX_MISMATCH_RATE. Off: they are counted and listed beside readiness, blocking nothing.
+        "BLOCK_ON_RECORD_DIFFERENCES": False,
     },
     # Opt-in guardrail: move a course in shadow_event or event back to shadow_callback (a course override by
     # "guardrail" whose reason gives the figures) when, over the last WINDOW_HOURS and at least MIN_COMPARISONS
@@ -317,6 +329,13 @@ DEFAULTS: dict[str, Any] = {
     #   indexed range of recent rows, not a count of every kept comparison).
     "METRICS_WINDOW_HOURS": 24.0,
 }
+
+
+# .. setting_name: XQUEUE_BRIDGE['SWITCH_OFF']['RECENT_DAYS']
+# .. setting_default: 30
+# .. setting_description: ``xqueue-bridge switch-off --check`` looks at the courses with a submission in
+#   the last RECENT_DAYS days: each must be in the event stage before the shim can be switched off.
+DEFAULTS["SWITCH_OFF"] = {"RECENT_DAYS": 30}
 
 
 def get_setting(name: str) -> Any:

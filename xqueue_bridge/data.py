@@ -49,6 +49,8 @@ class GraderReply:
     submission_key: str
     xqueue_header: str
     xqueue_body: str
+    # Bytes of a reply over MAX_REPLY_BYTES (its body is then not kept): a failed grading attempt.
+    oversized: int = 0
 
 
 @attr.frozen

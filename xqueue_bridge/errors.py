@@ -75,6 +75,10 @@ class PayloadTooLarge(RequestRefused):
     http_status = 413
 
 
+class InvalidSettingValue(XQueueBridgeError):
+    """One setting's value is not what the bridge can use (a system check turns it into an error)."""
+
+
 class InvalidTransition(XQueueBridgeError):
     """A status change the submission or delivery status machine does not allow (a bug, not bad input)."""
 
@@ -118,6 +122,18 @@ class UpdateRefused(XQueueBridgeError):
         super().__init__(message)
         self.code = code
         self.lms_status = lms_status
+
+
+class StageMoveRefused(XQueueBridgeError):
+    """A rollout change refused by the stage guard; ``reasons`` lists each refused course or the unseen key."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.reasons = reasons
+
+
+class UnknownForcedMove(XQueueBridgeError, LookupError):
+    """A forced-move id that names no recorded forced move."""
 
 
 class UnknownStage(XQueueBridgeError, ValueError):

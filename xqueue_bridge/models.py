@@ -221,3 +221,28 @@ class DeliveryEnd(StatusMachine):
 
     def __str__(self) -> str:
         return f"{self.end} of delivery {self.delivery_id} ({self.status})"
+class ForcedMove(models.Model):
+    """
+    A course moved forward past a shadow stage it had not passed, because the operator forced it (with the
+    reason). It stays open until an operator clears it (``xqueue-bridge rollout clear-forced``); the
+    switch-off check lists the open ones.
+    """
+
+    target = models.CharField(max_length=255, help_text="what the change named: a course, an org or a percentage")
+    course_id = models.CharField(max_length=255, db_index=True)
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    unmet = models.TextField(help_text="why the move was refused before it was forced")
+    reason = models.CharField(max_length=255)
+    changed_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.CharField(max_length=150, blank=True, default="")
+    cleared_reason = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        state = "cleared" if self.cleared_at else "open"
+        return f"forced move of {self.course_id}: {self.from_stage} -> {self.to_stage} ({state})"

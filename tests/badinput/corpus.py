@@ -255,8 +255,9 @@ REPLIES = [
           content="xqueue_header submission_id 44444444444444444444444444444444... (4000 characters) is out of range"),
     reply("xqueue_body with a NUL character", xqueue_body='{"msg": "\u0000"}',
           content="Field 'xqueue_body' contains a NUL character; send text (JSON escapes it as \\u0000)"),
-    reply("xqueue_body over the reply limit", xqueue_body="x" * (1024 * 1024 + 1), status=413,
-          content="xqueue_body is larger than 1048576 bytes"),
+    reply("xqueue_body over the reply limit", xqueue_body="x" * (2560 * 1024 + 1), status=413,
+          content="the reply has 2621441 bytes, over the limit of 2621440 (MAX_REPLY_BYTES) (grading attempt 1 of 3: "
+                  "the submission is back in the queue to be graded again)"),
     Case("a GET", fields={}, method="GET", status=405, content="/xqueue/put_result/ takes POST, not GET"),
     # Legacy-defined outcomes on the callback path: XQueue forwards any reply verbatim; the LMS judges it.
     *[

@@ -94,7 +94,9 @@ def run_replies(cases: list[Case], bridge_url, grader, queue, lms_server, receiv
                 body = fill(case.fields["xqueue_body"], values)
                 assert submission.status == "graded" and submission.grader_reply == body, case.name
             else:
-                if case.status == 422:  # refused on the event path: back in the queue, graded again
+                # A failed grading attempt (refused on the event path, or over the size limit on any path):
+                # back in the queue, graded again.
+                if case.status in (413, 422):
                     assert submission.status == "queued" and submission.last_refusal, case.name
                     served = grader.get_submission("test-pull")
                 else:  # refused before anything was recorded: the grader can still answer

@@ -28,7 +28,7 @@ def api(db):
 
 @pytest.fixture
 def courses(db):
-    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="tests")
+    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="tests", allow_unseen=True)
     subs = seed.submissions([COURSE] * 3, stage="shadow_callback")
     seed.deliveries(subs[:2])
     seed.deliveries(subs[2:], status=Delivery.Status.DEAD, attempts=5)
@@ -72,13 +72,18 @@ def test_a_refused_move_gives_the_reasons_and_a_forced_one_is_in_the_history(api
     assert moved.status_code == 200
     assert moved.json() | {"readiness": []} == {
         "course": COURSE, "from_stage": "shadow_callback", "to_stage": "shadow_event", "forced": True,
-        "reason": "forced past readiness: go", "readiness": [],
+        "reason": "go", "readiness": [],
     }
     history = api.get("/api/v1/history/", {"course": COURSE}).json()["results"]
     assert [(h["change"], h["reason"]) for h in history] == [
-        ("stage shadow_event", "forced past readiness: go"), ("stage shadow_callback", "pilot")]
+        ("stage shadow_event", "go"), ("stage shadow_callback", "pilot")]
+    # The rollout records the forced move with what it went past.
+    assert "readiness in shadow_callback not met: 3 comparisons" in history[0]["forced"] and not history[1]["forced"]
     detail = api.get(f"/api/v1/courses/{COURSE}/").json()
-    assert detail["stage"] == "shadow_event" and detail["history"][0]["reason"] == "forced past readiness: go"
+    assert detail["stage"] == "shadow_event" and detail["history"][0]["forced"] == history[0]["forced"]
+    unseen = api.post("/api/v1/courses/course-v1:Nobody+Typo+2026/move/", {"direction": "next", "reason": "x"},
+                      format="json")
+    assert unseen.status_code == 409 and "has reached the bridge" in unseen.json()["reasons"][0]
     assert api.post(f"/api/v1/courses/{COURSE}/move/", {"direction": "up", "reason": "x"},
                     format="json").status_code == 400
 

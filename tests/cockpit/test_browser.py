@@ -33,8 +33,10 @@ def browser(tmp_path):
 def demo_courses(transactional_db):
     """Courses as ``make demo`` leaves them: one per stage, results on both paths, comparisons."""
     seed.make_staff()
-    rollout.set_stage(SHADOW_COURSE, "shadow_callback", reason="partial credit pilot", changed_by="demo")
-    rollout.set_stage("course-v1:OtherU+Event+2026", "event", reason="migrated", changed_by="demo")
+    rollout.set_stage(SHADOW_COURSE, "shadow_callback", reason="partial credit pilot", changed_by="demo",
+                      allow_unseen=True)
+    rollout.set_stage("course-v1:OtherU+Event+2026", "event", reason="migrated", changed_by="demo",
+                      allow_unseen=True, force=True)
     callback = seed.submissions([CALLBACK_COURSE] * 4, stage="callback", hours_ago=5)
     shadow = seed.submissions([SHADOW_COURSE] * 6, stage="shadow_callback", hours_ago=2)
     event = seed.submissions(["course-v1:OtherU+Event+2026"] * 5, stage="event", hours_ago=1)

@@ -25,8 +25,8 @@ def staff_client(client, db):
 @pytest.fixture
 def migration(db):
     """Two orgs, courses in each stage, results on both paths, comparisons matched and mismatched."""
-    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="tests")
-    rollout.set_stage(OTHER, "event", reason="done", changed_by="tests")
+    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="tests", allow_unseen=True)
+    rollout.set_stage(OTHER, "event", reason="done", changed_by="tests", allow_unseen=True, force=True)
     callback = seed.submissions([COURSE] * 6, stage="shadow_callback")
     event = seed.submissions([OTHER] * 3, stage="event", hours_ago=3)
     seed.deliveries(callback, path="callback")
@@ -84,15 +84,16 @@ def test_a_forced_move_forward_and_a_move_back_are_recorded_with_their_reasons(s
     assert rollout.stage_of(COURSE).stage == "shadow_event"
     page = staff_client.get(response["Location"]).content.decode()
     assert "moved from shadow_callback to shadow_event (forced past readiness)" in page
-    assert "forced past readiness: deadline" in page
+    assert '<b class="not-ready">forced</b>' in page
+    assert "shadow_event past: readiness in shadow_callback not met: 6 comparisons in shadow_callback" in page
 
     response = staff_client.post(f"/cockpit/courses/{COURSE}/move/", {"direction": "back", "reason": "mismatch seen"})
     assert response.status_code == 302
     assert rollout.stage_of(COURSE).stage == "shadow_callback"
     changes = rollout.history(COURSE)
-    assert [(c.change, c.changed_by, c.reason) for c in changes[:2]] == [
-        ("stage shadow_callback", "operator", "mismatch seen"),
-        ("stage shadow_event", "operator", "forced past readiness: deadline"),
+    assert [(c.change, c.changed_by, c.reason, bool(c.forced)) for c in changes[:2]] == [
+        ("stage shadow_callback", "operator", "mismatch seen", False),
+        ("stage shadow_event", "operator", "deadline", True),
     ]
 
 

@@ -130,9 +130,10 @@ def post_signed(url: str, header: str, body: str) -> requests.Response:
     ids=["deep-body", "deep-header", "big-body"],
 )
 def test_the_stand_in_gives_hostile_fields_the_limits_of_the_xqueue_api(
-    bridge_url, receiving_ends_on, field, value, status, message
+    bridge_url, receiving_ends_on, settings, field, value, status, message
 ):
     """Finding 3: the sink answered 500 with a traceback for deeply nested JSON."""
+    settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "MAX_REPLY_BYTES": 1024 * 1024}
     learners.begin_attempt("course-v1:BridgeX+Code101+2026", "block-v1:BridgeX+Code101+2026+type@problem+block@h1",
                            "7", "anon-7", "key-h1")
     url = callback_url_for(bridge_url, block="h1")

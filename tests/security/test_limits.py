@@ -79,9 +79,7 @@ def test_files_within_the_limits_are_accepted(submit):
     assert sorted(Submission.objects.get().files) == ["a.py", "b.py"]
 
 
-def test_a_reply_over_the_reply_limit_is_refused_with_413_and_the_submission_stays_with_its_grader(
-    bridge_url, queue
-):
+def test_a_reply_over_the_reply_limit_is_refused_with_413_and_counts_a_grading_attempt(bridge_url, queue):
     submission = queue.submit()
     grader = GraderClient(bridge_url, GRADER_USER, GRADER_PASSWORD)
     assert grader.login()
@@ -91,7 +89,10 @@ def test_a_reply_over_the_reply_limit_is_refused_with_413_and_the_submission_sta
         response = grader.session.post(f"{bridge_url}/xqueue/put_result/",
                                        data={"xqueue_header": served["xqueue_header"], "xqueue_body": huge})
         assert response.status_code == 413
-        assert response.json() == {"return_code": 1, "content": "xqueue_body is larger than 1000 bytes"}
+        assert response.json()["content"].startswith(
+            f"the reply has {len(huge)} bytes, over the limit of 1000 (MAX_REPLY_BYTES) (grading attempt 1 of 3"
+        )
         submission.refresh_from_db()
-        assert submission.status == "pulled" and not Delivery.objects.exists()
-        assert grader.put_result(served["xqueue_header"], json.dumps(REPLY)) == (True, "")  # a shorter one is taken
+        assert submission.status == "queued" and not Delivery.objects.exists()
+        again = grader.get_submission("test-pull")  # graded afresh: a shorter reply is taken
+        assert grader.put_result(again["xqueue_header"], json.dumps(REPLY)) == (True, "")

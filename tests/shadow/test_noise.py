@@ -11,7 +11,7 @@ from django.core.management import call_command
 from tests.conftest import COURSE, set_stage, submission_for
 from tests.shadow.conftest import bridge_settings, reply
 from xqueue_bridge.shadow.models import Comparison
-from xqueue_bridge.shadow.report import Thresholds, course_readiness
+from xqueue_bridge.shadow.readiness import Thresholds, course_readiness
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

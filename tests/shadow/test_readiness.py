@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.conftest import set_stage
-from tests.shadow.conftest import bridge_settings, make_comparison
+from tests.shadow.conftest import bridge_settings, make_comparison, make_submission
 from xqueue_bridge.shadow.models import GuardrailMove
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,6 +86,8 @@ def test_only_comparisons_of_the_current_stage_count():
 def test_callback_may_start_shadowing_and_event_is_the_last_stage():
     set_stage("callback", course_id=LEGACY)
     set_stage("event", course_id=READY)
+    make_submission(course_id=LEGACY, stage="callback")  # courses the bridge has seen (else: "no data")
+    make_submission(course_id=READY, stage="event")
 
     items = readiness()
     assert (items[LEGACY]["ready"], items[LEGACY]["next_stage"]) == (True, "shadow_callback")
@@ -127,11 +129,12 @@ def test_table_and_csv():
         call_command("readiness", "--format", "csv", "--course", READY, "--course", FEW, stdout=sheet)
     lines = table.getvalue().splitlines()
     assert lines[0] == (
-        "A shadow course may move on after at least 3 comparisons over at least 2 h, with a mismatch rate "
-        "at or below 10.0% and an error rate at or below 0.0% (setting READINESS)."
+        "A shadow course may move on after at least 3 comparisons over at least 2 h, with a learner-visible "
+        "mismatch rate at or below 10.0% and an error rate at or below 0.0%; differences of record are not held "
+        "to it (setting READINESS)."
     )
     assert lines[2].split() == ["course", "stage", "next_stage", "ready", "comparisons", "hours", "mismatch_rate",
-                                "error_rate"]
+                                "error_rate", "record_differences"]
     row = next(line for line in lines if line.startswith(READY))
     assert row.split()[:5] == [READY, "shadow_callback", "shadow_event", "yes", "3"]
     assert "    1 comparisons in shadow_event, at least 3 needed" in lines

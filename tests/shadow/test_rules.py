@@ -11,9 +11,12 @@ from xqueue_bridge.shadow.compare import ReplyFacts, compare
 from xqueue_bridge.shadow.observe import Observation
 
 
-def seen(path="callback", *, feedback="<p>All tests passed</p>", points=1.0, error=None, possible=1) -> Observation:
+def seen(path="callback", *, feedback="<p>All tests passed</p>", points=1.0, error=None, possible=1,
+         shown=None) -> Observation:
+    """An observation whose score of record is ``points``; the learner's problem grades with ``shown``."""
     return Observation(path=path, points_earned=points, points_possible=possible, correctness="correct",
-                       feedback=feedback, key_consumed=True, error=error)
+                       feedback=feedback, key_consumed=True, error=error,
+                       learner_points=points if shown is None else shown)
 
 
 OK = ReplyFacts("ok", 1.0)
@@ -45,7 +48,7 @@ def test_points_precision_and_feedback_text():
 
 
 def test_ignore_rule_turns_an_accepted_difference_into_ignored():
-    control, candidate = seen(points=0.5), seen("event", points=0)
+    control, candidate = seen(points=0.5), seen("event", points=0, shown=0.5)
     facts = ReplyFacts("ok", 0.5)
     verdict = compare(control, candidate, facts=facts, ignore_rules=[rules.IGNORE_RULES["points_rounding"]])
     assert (verdict.status, verdict.ignored_by, verdict.categories) == (
@@ -58,7 +61,7 @@ def test_ignore_rule_turns_an_accepted_difference_into_ignored():
 
 def test_a_partly_accepted_mismatch_stays_mismatched_and_says_which_rule_took_part():
     control = seen(points=0.5)
-    candidate = seen("event", points=0, error="duplicate_reply")
+    candidate = seen("event", points=0, shown=0.5, error="duplicate_reply")
     verdict = compare(control, candidate, facts=ReplyFacts("ok", 0.5),
                       ignore_rules=[rules.IGNORE_RULES["duplicate_reply"]])
     assert verdict.status == "mismatched"

@@ -92,4 +92,4 @@ def test_a_secret_too_short_to_sign_with_is_a_system_check_error(settings):
     assert check_receiving_ends_secret() == []
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "RECEIVING_ENDS_SECRET": "short"}
     [error] = check_receiving_ends_secret()
-    assert error.id == "xqueue_bridge.E001" and "at least 32 characters" in error.msg
+    assert error.id == "xqueue_bridge.E020" and "at least 32 characters" in error.msg

@@ -43,7 +43,7 @@ def main() -> None:
             reply = {"stage": decision.stage, "reason": decision.reason, "queries": len(queries)}
         elif op == "set_stage":
             who = {"reason": command["reason"], "changed_by": command["by"]}
-            rollout.set_stage(command["target"], command["stage"], **who)
+            rollout.set_stage(command["target"], command["stage"], **who, force=True, allow_unseen=True)
             reply = {"ok": True}
         elif op == "advance":
             now[0] += command["seconds"]

@@ -26,7 +26,8 @@ def admin_client(client):
 def test_adding_a_course_override_stamps_who_and_takes_effect(admin_client):
     response = admin_client.post(
         reverse("admin:toggles_courseoverride_add"),
-        {"flag_name": EVENT_DELIVERY.name, "course_id": COURSE, "value": "on", "reason": "pilot"},
+        {"flag_name": EVENT_DELIVERY.name, "course_id": COURSE, "value": "on", "reason": "pilot",
+         "force": "on", "allow_unseen": "on"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     row = CourseOverride.objects.get()
@@ -40,14 +41,14 @@ def test_adding_an_org_override_and_a_percentage(admin_client):
     assert (
         admin_client.post(
             reverse("admin:toggles_orgoverride_add"),
-            {"flag_name": EVENT_DELIVERY.name, "org": "MITx", "value": "off", "reason": "hold"},
+            {"flag_name": EVENT_DELIVERY.name, "org": "MITx", "value": "off", "reason": "hold", "allow_unseen": "on"},
         ).status_code
         == 302
     )
     assert (
         admin_client.post(
             reverse("admin:toggles_percentage_add"),
-            {"flag_name": EVENT_DELIVERY.name, "percent": "12.5", "reason": "ramp"},
+            {"flag_name": EVENT_DELIVERY.name, "percent": "12.5", "reason": "ramp", "force": "on"},
         ).status_code
         == 302
     )
@@ -83,8 +84,8 @@ def test_a_bad_percentage_is_a_form_error(admin_client):
 
 
 def test_the_list_shows_who_when_why_and_which_row_is_in_effect(admin_client):
-    rollout.set_stage(COURSE, "event", reason="first", changed_by="ops-alice")
-    rollout.set_stage(COURSE, "callback", reason="second", changed_by="ops-bob")
+    rollout.set_stage(COURSE, "event", reason="first", changed_by="ops-alice", force=True, allow_unseen=True)
+    rollout.set_stage(COURSE, "callback", reason="second", changed_by="ops-bob", force=True, allow_unseen=True)
     response = admin_client.get(reverse("admin:toggles_courseoverride_changelist"))
     page = response.content.decode()
     assert response.status_code == 200
@@ -95,7 +96,7 @@ def test_the_list_shows_who_when_why_and_which_row_is_in_effect(admin_client):
 
 
 def test_rows_can_be_viewed_but_not_changed_or_deleted(admin_client):
-    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-alice")
+    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-alice", force=True, allow_unseen=True)
     row = CourseOverride.objects.first()
     change_url = reverse("admin:toggles_courseoverride_change", args=[row.pk])
     view = admin_client.get(change_url)
@@ -111,8 +112,8 @@ def test_rows_can_be_viewed_but_not_changed_or_deleted(admin_client):
 
 
 def test_org_and_percentage_history_pages_show_the_rows(admin_client):
-    rollout.set_stage("MITx", "shadow_event", reason="whole org", changed_by="ops-bob")
-    rollout.set_percentage("event_delivery", 20, reason="ramp", changed_by="ops-carol")
+    rollout.set_stage("MITx", "shadow_event", reason="whole org", changed_by="ops-bob", force=True, allow_unseen=True)
+    rollout.set_percentage("event_delivery", 20, reason="ramp", changed_by="ops-carol", force=True)
     orgs = admin_client.get(reverse("admin:toggles_orgoverride_changelist")).content.decode()
     percentages = admin_client.get(reverse("admin:toggles_percentage_changelist")).content.decode()
     assert "MITx" in orgs and "whole org" in orgs and "ops-bob" in orgs

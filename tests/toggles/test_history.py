@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_each_change_adds_rows_and_keeps_the_old_ones():
-    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="ops-alice")
-    rollout.set_stage(COURSE, "shadow_event", reason="looks good", changed_by="ops-bob")
-    rollout.unset(COURSE, reason="pilot over", changed_by="ops-alice")
+    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="ops-alice", force=True, allow_unseen=True)
+    rollout.set_stage(COURSE, "shadow_event", reason="looks good", changed_by="ops-bob", force=True, allow_unseen=True)
+    rollout.unset(COURSE, reason="pilot over", changed_by="ops-alice", force=True, allow_unseen=True)
     rows = list(CourseOverride.objects.filter(course_id=COURSE).order_by("id"))
     assert [(row.flag_name, row.value, row.changed_by, row.reason) for row in rows] == [
         (EVENT_DELIVERY.name, "off", "ops-alice", "pilot"),
@@ -36,10 +36,10 @@ def test_each_change_adds_rows_and_keeps_the_old_ones():
 
 
 def test_history_reads_as_stages_newest_first():
-    rollout.set_stage("edX", "shadow_callback", reason="whole org", changed_by="ops-bob")
-    rollout.set_stage(COURSE, "event", reason="early adopter", changed_by="ops-alice")
-    rollout.set_percentage("event_delivery", 20, reason="ramp", changed_by="ops-carol")
-    rollout.unset(COURSE, reason="back to the org", changed_by="ops-alice")
+    rollout.set_stage("edX", "shadow_callback", reason="whole org", changed_by="ops-bob", force=True, allow_unseen=True)
+    rollout.set_stage(COURSE, "event", reason="early adopter", changed_by="ops-alice", force=True, allow_unseen=True)
+    rollout.set_percentage("event_delivery", 20, reason="ramp", changed_by="ops-carol", force=True)
+    rollout.unset(COURSE, reason="back to the org", changed_by="ops-alice", force=True, allow_unseen=True)
 
     changes = rollout.history()
     assert [(c.scope, c.target, c.change, c.changed_by, c.reason) for c in changes] == [
@@ -75,7 +75,7 @@ def test_toggles_history_lists_rows_of_every_table():
 
 
 def test_rows_cannot_be_edited_or_deleted():
-    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-alice")
+    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-alice", force=True, allow_unseen=True)
     row = CourseOverride.objects.first()
     row.value = "off"
     with pytest.raises(AppendOnly, match="never edited"):
@@ -95,7 +95,7 @@ def test_rows_cannot_be_edited_or_deleted():
 
 def test_the_account_that_made_a_change_is_kept_and_its_name_outlives_it():
     user = get_user_model().objects.create_user("ops-dave")
-    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-dave", user=user)
+    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-dave", user=user, force=True, allow_unseen=True)
     assert {row.changed_by_user_id for row in CourseOverride.objects.all()} == {user.pk}
     user.delete()
     rows = CourseOverride.objects.all()
@@ -120,8 +120,8 @@ def test_bulk_created_rows_are_checked_and_take_effect():
 def test_known_courses_are_those_with_overrides_or_submissions():
     from xqueue_bridge.models import Submission
 
-    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-alice")
-    rollout.set_stage("MITx", "event", reason="org", changed_by="ops-alice")
+    rollout.set_stage(COURSE, "event", reason="pilot", changed_by="ops-alice", force=True, allow_unseen=True)
+    rollout.set_stage("MITx", "event", reason="org", changed_by="ops-alice", force=True, allow_unseen=True)
     Submission.objects.create(
         queue_name="test-pull",
         xqueue_header="{}",

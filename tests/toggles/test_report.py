@@ -43,9 +43,10 @@ def test_the_report_reads_the_global_layer_from_waffle():
 
 
 def test_the_course_flag_report_adds_overrides_and_percentage():
-    rollout.set_stage("course-v1:edX+Physics+2026", "shadow_callback", reason="pilot", changed_by="ops-alice")
-    rollout.set_stage("MITx", "event", reason="org", changed_by="ops-bob")
-    rollout.set_percentage("event_delivery", 10, reason="ramp", changed_by="ops-alice")
+    rollout.set_stage("course-v1:edX+Physics+2026", "shadow_callback", reason="pilot", changed_by="ops-alice",
+        force=True, allow_unseen=True)
+    rollout.set_stage("MITx", "event", reason="org", changed_by="ops-bob", force=True, allow_unseen=True)
+    rollout.set_percentage("event_delivery", 10, reason="ramp", changed_by="ops-alice", force=True)
     flags = by_name(CourseFlagStateReport().as_dict())
     event, shadow = flags[EVENT_DELIVERY.name], flags[SHADOW_COMPARE.name]
     assert event["course_overrides"] == {"on": 0, "off": 1}

@@ -31,9 +31,10 @@ COURSES = [
 @pytest.fixture
 def rollout_state():
     get_waffle_flag_model().objects.create(name=EVENT_DELIVERY.name, percent=50, everyone=None)
-    rollout.set_stage(COURSES[0], "shadow_event", reason="pilot", changed_by="ops-alice")
-    rollout.set_stage("MITx", "shadow_callback", reason="whole org", changed_by="ops-bob")
-    rollout.set_percentage("event_delivery", 40, reason="ramp", changed_by="ops-alice")
+    rollout.set_stage(COURSES[0], "shadow_event", reason="pilot", changed_by="ops-alice", force=True, allow_unseen=True)
+    rollout.set_stage("MITx", "shadow_callback", reason="whole org", changed_by="ops-bob",
+        force=True, allow_unseen=True)
+    rollout.set_percentage("event_delivery", 40, reason="ramp", changed_by="ops-alice", force=True)
 
 
 def outside_a_request() -> tuple[dict, dict]:

@@ -32,7 +32,7 @@ def test_a_course_nobody_moved_is_on_the_callback_path():
     ],
 )
 def test_set_stage_writes_both_flags_and_reads_back_the_same_stage(stage, event, shadow):
-    rollout.set_stage(COURSE, stage, reason="pilot", changed_by="ops-alice")
+    rollout.set_stage(COURSE, stage, reason="pilot", changed_by="ops-alice", force=True, allow_unseen=True)
     assert EVENT_DELIVERY.is_enabled(COURSE) is event
     assert SHADOW_COMPARE.is_enabled(COURSE) is shadow
     decision = decide_stage(COURSE)
@@ -44,14 +44,14 @@ def test_set_stage_writes_both_flags_and_reads_back_the_same_stage(stage, event,
 def test_a_course_moves_through_every_stage_and_back():
     seen = []
     for stage in ("shadow_callback", "shadow_event", "event", "shadow_event", "callback"):
-        rollout.set_stage(COURSE, stage, reason=f"to {stage}", changed_by="ops-alice")
+        rollout.set_stage(COURSE, stage, reason=f"to {stage}", changed_by="ops-alice", force=True, allow_unseen=True)
         seen.append(decide_stage(COURSE).stage)
     assert seen == ["shadow_callback", "shadow_event", "event", "shadow_event", "callback"]
 
 
 def test_org_stage_applies_to_its_courses_without_their_own():
-    rollout.set_stage("edX", "shadow_callback", reason="whole org", changed_by="ops-bob")
-    rollout.set_stage(COURSE, "event", reason="early adopter", changed_by="ops-alice")
+    rollout.set_stage("edX", "shadow_callback", reason="whole org", changed_by="ops-bob", force=True, allow_unseen=True)
+    rollout.set_stage(COURSE, "event", reason="early adopter", changed_by="ops-alice", force=True, allow_unseen=True)
     assert decide_stage("course-v1:edX+Chemistry+2026").stage == "shadow_callback"
     assert "org override by ops-bob" in decide_stage("course-v1:edX+Chemistry+2026").reason
     assert decide_stage(COURSE).stage == "event"
@@ -60,9 +60,9 @@ def test_org_stage_applies_to_its_courses_without_their_own():
 
 
 def test_unset_returns_a_course_to_its_org_stage():
-    rollout.set_stage("edX", "shadow_event", reason="whole org", changed_by="ops-bob")
-    rollout.set_stage(COURSE, "callback", reason="hold back", changed_by="ops-alice")
-    rollout.unset(COURSE, reason="ready", changed_by="ops-alice")
+    rollout.set_stage("edX", "shadow_event", reason="whole org", changed_by="ops-bob", force=True, allow_unseen=True)
+    rollout.set_stage(COURSE, "callback", reason="hold back", changed_by="ops-alice", force=True, allow_unseen=True)
+    rollout.unset(COURSE, reason="ready", changed_by="ops-alice", force=True, allow_unseen=True)
     assert decide_stage(COURSE).stage == "shadow_event"
 
 
@@ -75,8 +75,8 @@ def test_reasons_of_different_layers_name_each_flag():
 
 
 def test_percentage_of_one_flag_moves_courses_between_two_stages():
-    rollout.set_percentage("shadow_compare", 100, reason="shadow everything", changed_by="ops-alice")
-    rollout.set_percentage("event_delivery", 30, reason="first third", changed_by="ops-alice")
+    rollout.set_percentage("shadow_compare", 100, reason="shadow everything", changed_by="ops-alice", force=True)
+    rollout.set_percentage("event_delivery", 30, reason="first third", changed_by="ops-alice", force=True)
     courses = [f"course-v1:Org+C{i}+1" for i in range(200)]
     stages = {decide_stage(course).stage for course in courses}
     assert stages == {"shadow_callback", "shadow_event"}
@@ -93,7 +93,7 @@ def test_percentages_raised_in_order_take_every_course_through_every_stage_in_or
     steps += [("event_delivery", p) for p in (5, 40, 100)]
     steps += [("shadow_compare", p) for p in (60, 20, 0)]
     for flag, percent in steps:
-        assert rollout.set_percentage(flag, percent, reason="ramp", changed_by="ops-alice") == ""
+        assert rollout.set_percentage(flag, percent, reason="ramp", changed_by="ops-alice", force=True) == ""
         for course in courses:
             stage = decide_stage(course).stage
             if stage != seen[course][-1]:
@@ -102,21 +102,21 @@ def test_percentages_raised_in_order_take_every_course_through_every_stage_in_or
 
 
 def test_event_delivery_raised_above_shadow_compare_warns_of_the_courses_that_skip_shadow():
-    rollout.set_percentage("shadow_compare", 10, reason="pilot", changed_by="ops-alice")
-    warning = rollout.set_percentage("event_delivery", 30, reason="too fast", changed_by="ops-alice")
+    rollout.set_percentage("shadow_compare", 10, reason="pilot", changed_by="ops-alice", force=True)
+    warning = rollout.set_percentage("event_delivery", 30, reason="too fast", changed_by="ops-alice", force=True)
     assert "event_delivery (30%) is now above shadow_compare (10%)" in warning
     assert "between 10% and 30%" in warning
     skipped = [f"course-v1:X+C{i}+1" for i in range(300) if 1000 <= EVENT_DELIVERY.bucket(f"course-v1:X+C{i}+1") < 3000]
     assert skipped and {decide_stage(course).stage for course in skipped} == {"event"}
     # Lowering it again, or lowering shadow_compare below it (the last step of a rollout), warns of nothing.
-    assert rollout.set_percentage("event_delivery", 10, reason="back", changed_by="ops-alice") == ""
-    assert rollout.set_percentage("event_delivery", 100, reason="oops", changed_by="ops-alice") != ""
-    assert rollout.set_percentage("shadow_compare", 0, reason="done", changed_by="ops-alice") == ""
+    assert rollout.set_percentage("event_delivery", 10, reason="back", changed_by="ops-alice", force=True) == ""
+    assert rollout.set_percentage("event_delivery", 100, reason="oops", changed_by="ops-alice", force=True) != ""
+    assert rollout.set_percentage("shadow_compare", 0, reason="done", changed_by="ops-alice", force=True) == ""
 
 
 def test_no_warning_when_shadow_compare_is_on_for_everyone():
     with override_flag(SHADOW_COMPARE.name, active=True):  # waffle's Everyone: no course skips shadow
-        assert rollout.set_percentage("event_delivery", 50, reason="ramp", changed_by="ops-alice") == ""
+        assert rollout.set_percentage("event_delivery", 50, reason="ramp", changed_by="ops-alice", force=True) == ""
         assert decide_stage(COURSE).stage in ("shadow_callback", "shadow_event")
 
 
@@ -141,5 +141,5 @@ def test_a_short_reason_is_kept_whole_beside_a_long_one():
 
 
 def test_the_stage_of_a_long_override_reason_fits_the_column():
-    rollout.set_stage(COURSE, "shadow_event", reason="z" * 255, changed_by="o" * 150)
+    rollout.set_stage(COURSE, "shadow_event", reason="z" * 255, changed_by="o" * 150, force=True, allow_unseen=True)
     assert len(decide_stage(COURSE).reason) <= 255

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from xqueue_bridge.cockpit import stats
-from xqueue_bridge.shadow.report import Thresholds, course_readiness
+from xqueue_bridge.shadow.readiness import check
 from xqueue_bridge.stage import rollout
 
 
@@ -26,7 +26,8 @@ def course_stages(*, org: str | None = None, stage: str | None = None, search: s
 
 
 def readiness_of(course: str, stage: str):
-    return course_readiness(course, stage, Thresholds.from_settings())
+    """Readiness as the stage guard reads it (learner-visible differences; record ones per setting)."""
+    return check(course, stage)
 
 
 def admin_submissions_url(course: str) -> str:

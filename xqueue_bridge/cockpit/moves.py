@@ -8,16 +8,13 @@ from __future__ import annotations
 import attr
 
 from toggles.keys import course_ref
-from xqueue_bridge.errors import CourseMoveRefused
+from xqueue_bridge.errors import CourseMoveRefused, StageMoveRefused
 from xqueue_bridge.models import Stage
-from xqueue_bridge.shadow.report import Thresholds, course_readiness
+from xqueue_bridge.shadow.readiness import check as readiness_of
 from xqueue_bridge.stage import rollout
 
 ORDER = [Stage.CALLBACK, Stage.SHADOW_CALLBACK, Stage.SHADOW_EVENT, Stage.EVENT]
 DIRECTIONS = ("next", "back")
-
-
-
 
 
 @attr.frozen
@@ -25,7 +22,7 @@ class Move:
     course: str
     from_stage: str
     to_stage: str
-    forced: bool
+    forced: bool  # moved past an unmet readiness (recorded by the rollout as a forced move)
     reason: str
     readiness: tuple[str, ...]
 
@@ -38,14 +35,15 @@ def neighbour(stage: str, direction: str) -> str | None:
     return ORDER[index].value if 0 <= index < len(ORDER) else None
 
 
-def set_stage_guarded(course: str, stage: str, *, reason: str, changed_by: str, force: bool, user=None) -> None:
-    """Write the stage. The one place the rollout's write is called from the cockpit."""
-    rollout.set_stage(course, stage, reason=reason, changed_by=changed_by, user=user)
+def set_stage_guarded(course: str, stage: str, *, reason: str, changed_by: str, force: bool, user=None) -> bool:
+    """Write the stage through the rollout's guard (readiness; ``force`` lets a refused move through and the
+    rollout records it with the reason). Returns whether the move was forced."""
+    return bool(rollout.set_stage(course, stage, reason=reason, changed_by=changed_by, user=user, force=force))
 
 
 def move_course(course: str, direction: str, *, reason: str, changed_by: str, force: bool = False,
                 user=None) -> Move:
-    """Move ``course`` one stage; refuse a move forward that readiness does not allow unless ``force``."""
+    """Move ``course`` one stage; a move forward that readiness does not allow is refused unless ``force``."""
     course = course_ref(course).key
     reason = (reason or "").strip()
     if not reason:
@@ -55,13 +53,13 @@ def move_course(course: str, direction: str, *, reason: str, changed_by: str, fo
     if target is None:
         side = "after" if direction == "next" else "before"
         raise CourseMoveRefused(f"{course} is in {current}: there is no stage {side} it")
-    readiness = ()
-    if direction == "next":
-        ready = course_readiness(course, current, Thresholds.from_settings())
-        readiness = ready.reasons
-        if not ready.ready and not force:
-            raise CourseMoveRefused(f"{course} is not ready to leave {current}", ready.reasons)
-        if not ready.ready:
-            reason = f"forced past readiness: {reason}"
-    set_stage_guarded(course, target, reason=reason, changed_by=changed_by, force=force, user=user)
-    return Move(course, current, target, force and direction == "next", reason, tuple(readiness))
+    ready = readiness_of(course, current) if direction == "next" else None
+    try:
+        forced = set_stage_guarded(course, target, reason=reason, changed_by=changed_by,
+                                   force=force and direction == "next", user=user)
+    except StageMoveRefused as refused:
+        # The course's own readiness reads better than the guard's one line per course; the guard's
+        # message stands for what readiness does not say (a key the bridge has never seen).
+        reasons = ready.reasons if ready is not None and not ready.ready else refused.reasons
+        raise CourseMoveRefused(f"{course} may not move from {current} to {target}", tuple(reasons)) from None
+    return Move(course, current, target, forced, reason, tuple(ready.reasons) if ready is not None else ())

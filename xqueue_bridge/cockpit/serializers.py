@@ -25,6 +25,10 @@ class ReadinessSerializer(serializers.Serializer):
     mismatch_rate = serializers.FloatField(allow_null=True)
     error_rate = serializers.FloatField(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
+    state = serializers.CharField(help_text="ready | not ready | no data | last stage")
+    record_differences = serializers.IntegerField()
+    record_difference_rate = serializers.FloatField(allow_null=True)
+    notes = serializers.ListField(child=serializers.CharField())
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -34,6 +38,7 @@ class ChangeSerializer(serializers.Serializer):
     target = serializers.CharField()
     change = serializers.CharField()
     reason = serializers.CharField()
+    forced = serializers.CharField(allow_blank=True, help_text="courses moved past an unmet readiness, and why")
 
 
 class CourseDetailSerializer(CourseStageSerializer):

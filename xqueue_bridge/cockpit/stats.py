@@ -143,17 +143,20 @@ def volume_series(bucket: str = "hour", periods: int = 48, *, course: str | None
 
 def match_series(bucket: str = "day", periods: int = 30, *, course: str | None = None,
                  now: datetime | None = None) -> list[dict]:
-    """Shadow comparisons per period by verdict, and the match rate (matched and ignored over decided)."""
+    """Shadow comparisons per period by what the learner gets (the learner-visible verdict; a comparison from
+    before that split counts whole), and the match rate: matched and ignored over decided."""
     now = now or timezone.now()
     trunc, step, start = _window(bucket, periods, now)
     rows = Comparison.objects.filter(created_at__gte=start, noise=False)
     if course:
         rows = rows.filter(course_id=course)
-    counts = rows.order_by().annotate(period=trunc("created_at")).values("period", "status").annotate(
-        count=Count("id"))
+    counts = rows.order_by().annotate(period=trunc("created_at")).values(
+        "period", "status", "learner_status").annotate(count=Count("id"))
     series: dict[str, Counter] = defaultdict(Counter)
     for row in counts:
-        series[_key(row["period"])][row["status"]] += row["count"]
+        decided = row["status"] in (Comparison.Status.MATCHED, Comparison.Status.MISMATCHED, Comparison.Status.IGNORED)
+        verdict = row["learner_status"] or row["status"] if decided else row["status"]
+        series[_key(row["period"])][verdict] += row["count"]
     out = []
     for slot in _slots(start, step, periods):
         figures = series[_key(slot)]

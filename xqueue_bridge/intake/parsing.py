@@ -160,13 +160,17 @@ def check_files(files: Mapping[str, Any]) -> None:
                 raise PayloadTooLarge(f"file {excerpt(name)} has {upload.size} bytes; at most {max_bytes} are accepted")
 
 
-def parse_reply(data: Mapping[str, Any]) -> GraderReply:
-    """Check a put_result request's fields (form data)."""
+def parse_reply(data: Mapping[str, Any], *, oversized: int = 0) -> GraderReply:
+    """
+    Check a put_result request's fields (form data). A body over MAX_REPLY_BYTES is not kept: the reply
+    says how large it was (``oversized``), so that its submission counts a failed grading attempt. A
+    request too large to read names only its header (``oversized`` given, no body).
+    """
     header = _field(data, "xqueue_header", "the grader")
-    body = _field(data, "xqueue_body", "the grader")
-    limit = get_setting("MAX_REPLY_BYTES")
-    if len(body.encode("utf-8", "surrogatepass")) > limit:
-        raise PayloadTooLarge(f"xqueue_body is larger than {limit} bytes")
+    body = "" if oversized else _field(data, "xqueue_body", "the grader")
+    size = len(body.encode("utf-8", "surrogatepass"))
+    if size > get_setting("MAX_REPLY_BYTES"):
+        oversized, body = size, ""
     header_dict = _json_object(
         header, "xqueue_header", "the header exactly as get_submission served it (submission_id, submission_key)"
     )
@@ -185,4 +189,6 @@ def parse_reply(data: Mapping[str, Any]) -> GraderReply:
     if not isinstance(key, str) or not key:
         raise InvalidRequest("xqueue_header submission_key must be the non-empty string served with the submission")
     require_storable(key, "xqueue_header submission_key")
-    return GraderReply(submission_id=submission_id, submission_key=key, xqueue_header=header, xqueue_body=body)
+    return GraderReply(
+        submission_id=submission_id, submission_key=key, xqueue_header=header, xqueue_body=body, oversized=oversized,
+    )

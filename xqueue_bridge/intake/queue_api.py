@@ -29,7 +29,7 @@ from xqueue_bridge.errors import AlreadyAnswered, IncorrectKey, InvalidRequest, 
 from xqueue_bridge.intake.parsing import check_queue
 from xqueue_bridge.models import Stage, Submission, callback_digest
 from xqueue_bridge.stage.decide import decide_stage
-from xqueue_bridge.stage.router import route_reply
+from xqueue_bridge.stage.router import refuse_attempt, route_reply
 
 FILES_PREFIX = "xqueue-files"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,6 +42,7 @@ class PutOutcome:
     submission: Submission
     duplicate: bool = False
     refusal: str | None = None
+    too_large: bool = False  # refused for its size (HTTP 413), a failed grading attempt on every path
 
     @property
     def accepted(self) -> bool:
@@ -204,7 +205,7 @@ def put_result(reply: GraderReply, check_queue: Callable[[str], None] | None = N
             check_queue(submission.queue_name)
         if submission.status == Submission.Status.GRADED:
             if _same_key(reply.submission_key, submission.pullkey):
-                if reply.xqueue_body == submission.grader_reply:
+                if reply.xqueue_body == submission.grader_reply and not reply.oversized:
                     signals.reply_duplicated.send(sender=Submission, submission=submission, reply=reply.xqueue_body)
                     return PutOutcome(submission=submission, duplicate=True)
                 raise AlreadyAnswered(
@@ -218,5 +219,11 @@ def put_result(reply: GraderReply, check_queue: Callable[[str], None] | None = N
             )
         if submission.status != Submission.Status.PULLED or not _same_key(reply.submission_key, submission.pullkey):
             raise IncorrectKey("Incorrect key for submission")
+        if reply.oversized:
+            limit = get_setting("MAX_REPLY_BYTES")
+            routed = refuse_attempt(
+                submission, f"the reply has {reply.oversized} bytes, over the limit of {limit} (MAX_REPLY_BYTES)",
+            )
+            return PutOutcome(submission=submission, refusal=routed.refusal, too_large=True)
         routed = route_reply(submission, reply.xqueue_body)
     return PutOutcome(submission=submission, refusal=routed.refusal)

@@ -19,7 +19,9 @@ import json
 import logging
 import mimetypes
 import traceback
+from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.storage import default_storage
@@ -95,8 +97,18 @@ def _basic_auth_ok(request: HttpRequest) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), wanted.encode("utf-8"))
 
 
-def xqueue_view(*methods: str, session: bool = True, role: str | None = None):
-    """Wrap an XQueue view: basic auth, method, size limit, session and role, errors as envelopes."""
+def request_ceiling() -> int:
+    """The largest request body the intake reads: MAX_REQUEST_BYTES, or Django's own limit if lower."""
+    limit = get_setting("MAX_REQUEST_BYTES")
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return limit if django_limit is None else min(limit, django_limit)
+
+
+def xqueue_view(*methods: str, session: bool = True, role: str | None = None, oversized=None):
+    """
+    Wrap an XQueue view: basic auth, method, size limit, session and role, errors as envelopes. A body
+    over the size limit is refused with 413, by ``oversized(request, size)`` when the view has one.
+    """
 
     def decorate(view):
         @csrf_exempt
@@ -116,8 +128,9 @@ def xqueue_view(*methods: str, session: bool = True, role: str | None = None):
                 size = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 size = 0
-            limit = get_setting("MAX_REQUEST_BYTES")
-            if size > limit:
+            limit = request_ceiling()
+            too_large = size > limit
+            if too_large and oversized is None:
                 return envelope(False, f"Request body of {size} bytes is over the limit of {limit}", status=413)
             if session and not request.user.is_authenticated:
                 return HttpResponseRedirect(reverse("xqueue-login"))
@@ -126,6 +139,8 @@ def xqueue_view(*methods: str, session: bool = True, role: str | None = None):
                 if refused is not None:
                     return refused
             try:
+                if too_large:
+                    return oversized(request, size)
                 return view(request, *args, **kwargs)
             except (RequestDataTooBig, TooManyFilesSent) as exc:
                 return _error(PayloadTooLarge(f"Request refused: {exc}"))
@@ -231,15 +246,43 @@ def get_submission_view(request: HttpRequest) -> JsonResponse:
     return envelope(True, json.dumps(queue_api.grader_payload(submission, file_url)))
 
 
-@xqueue_view("POST", role=GRADER)
-def put_result_view(request: HttpRequest) -> JsonResponse:
-    outcome = queue_api.put_result(parse_reply(request.POST), check_queue=lambda name: require_queue(request, name))
-    monitoring.annotate(endpoint="put_result", accepted=outcome.accepted, **monitoring.submission_fields(
-        outcome.submission))
+def _put_result_answer(outcome: queue_api.PutOutcome) -> JsonResponse:
+    monitoring.annotate(endpoint="put_result", accepted=outcome.accepted,
+                        **monitoring.submission_fields(outcome.submission))
     if not outcome.accepted:
         log.info("reply for submission %s refused: %s", outcome.submission.pk, outcome.refusal)
-        return envelope(False, outcome.refusal, status=422)
+        return envelope(False, outcome.refusal, status=413 if outcome.too_large else 422)
     return envelope(True, "")
+
+
+# How much of an oversized put_result is read to find its header (xqueue-watcher sends it first).
+HEADER_PEEK_BYTES = 64 * 1024
+
+
+def put_result_too_large(request: HttpRequest, size: int) -> JsonResponse:
+    """
+    A put_result too large to read whole: its header is read from the head of the form body (xqueue-watcher
+    posts xqueue_header before xqueue_body), so that the submission counts a failed grading attempt rather
+    than being served again for ever. Without a readable header it is a plain 413.
+    """
+    limit = request_ceiling()
+    refused = envelope(False, f"Request body of {size} bytes is over the limit of {limit}", status=413)
+    if not request.content_type == "application/x-www-form-urlencoded":
+        return refused
+    head = request.read(HEADER_PEEK_BYTES).decode("latin-1")
+    complete = head.split("&")[:-1]  # the last piece may be cut short
+    fields = dict(parse_qsl("&".join(complete), keep_blank_values=True, encoding="utf-8"))
+    if "xqueue_header" not in fields:
+        return refused
+    return _put_result_answer(
+        queue_api.put_result(parse_reply(fields, oversized=size), check_queue=lambda name: require_queue(request, name))
+    )
+
+
+@xqueue_view("POST", role=GRADER, oversized=put_result_too_large)
+def put_result_view(request: HttpRequest) -> JsonResponse:
+    outcome = queue_api.put_result(parse_reply(request.POST), check_queue=lambda name: require_queue(request, name))
+    return _put_result_answer(outcome)
 
 
 def file_view(request: HttpRequest, path: str) -> FileResponse:

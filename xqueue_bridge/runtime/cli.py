@@ -29,6 +29,7 @@ Operating
   queues             length and oldest age of each queue by status (submissions and deliveries)
   shadow-report      comparisons of the two paths per course, org or queue
   readiness          which courses may move to the next stage, and why the others may not
+  switch-off         --check: can the shim be switched off? (exit 1 and what remains, or the steps)
   purge-comparisons  delete stored comparisons older than the retention period
   purge-submissions  delete finished submissions (and their files) older than the retention period
   manage ...         any Django management command (migrate, createsuperuser, ...)
@@ -70,12 +71,13 @@ def main(argv: list[str] | None = None) -> None:
         execute_from_command_line(["xqueue-bridge", *rest])
         return
     if not {"-h", "--help"} & set(rest):
+        preflight.settings_check()
         if name in NEEDS_REDIS:
             preflight.redis_answers()
         if name not in NO_DATABASE:
             preflight.database_answers()
             if name != "serve":
-                preflight.migrated(sys.stderr)
+                preflight.migrated()
     execute_from_command_line(["xqueue-bridge", name.replace("-", "_"), *rest])
 
 

@@ -6,7 +6,13 @@ stage of demo courses with rollout overrides, submits learner answers through th
 way the LMS does, grades them with a client that pulls and replies the way xqueue-watcher does, lets the
 bridge deliver (callbacks over real HTTP to the bridge's own callback URL, events through the signal to
 its own receiver), and prints per course what was delivered by which path and what each learner sees;
-then the shadow report and readiness. It stops its server and leaves nothing running.
+then the shadow report, readiness and the switch-off check. It stops its server and leaves nothing running.
+
+The demo has three submissions per course, so it lowers its own readiness thresholds (DEMO_READINESS:
+3 comparisons, no minimum time) in its own process; production keeps READINESS (100 over 24 h by default).
+Its courses are set up before any learner submitted (``allow_unseen``) and put straight into their stages
+(``force``, recorded as forced moves, which the switch-off check then lists); the journey course shows the
+guard refusing a move whose readiness is not met before the operator forces it.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ import secrets
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import close_old_connections
 
 from xqueue_bridge.accounts import ensure_user
+from xqueue_bridge.errors import StageMoveRefused
 from xqueue_bridge.keys import quote_slashes
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.outbox.runners import wait_for_threads
@@ -41,6 +50,8 @@ COURSES = [
 ORG_COURSE = f"course-v1:{ORG_ON_EVENTS}+Moved+2026"
 JOURNEY = "course-v1:DemoX+Journey+2026"
 JOURNEY_STAGES = ["callback", "shadow_callback", "shadow_event", "event"]
+# Three learners per course: enough comparisons for the demo, not for production (see the docstring).
+DEMO_READINESS = {"MIN_COMPARISONS": 3, "MIN_HOURS": 0.0}
 
 # What three learners answer, and what the grader makes of it (a fraction of tests passed).
 ANSWERS = [
@@ -112,9 +123,12 @@ class Demo:
         call_command("migrate", interactive=False, verbosity=0)
         ensure_user("lms", self.lms_password, role="lms")
         ensure_user("grader", self.grader_password, role="grader")
+        bridge = settings.XQUEUE_BRIDGE
+        settings.XQUEUE_BRIDGE = {**bridge, "READINESS": {**bridge.get("READINESS", {}), **DEMO_READINESS}}
+        setup = {"changed_by": "ops-demo", "force": True, "allow_unseen": True}  # demo courses, set up in advance
         for course_id, stage, reason in COURSES:
-            rollout.set_stage(course_id, stage, reason=reason, changed_by="ops-demo")
-        rollout.set_stage(ORG_ON_EVENTS, "event", reason="whole org moved after proving", changed_by="ops-demo")
+            rollout.set_stage(course_id, stage, reason=reason, **setup)
+        rollout.set_stage(ORG_ON_EVENTS, "event", reason="whole org moved after proving", **setup)
 
         server = ServeProcess(workers=2, threads=4, env={
             "XQUEUE_BRIDGE_QUEUES": QUEUE,
@@ -135,9 +149,10 @@ class Demo:
             self.submit_answers(lms, server.url, ORG_COURSE)
             graded = self.grade_queue(grader)
 
-            # One course moves through every stage, one submission per stage.
+            # One course moves through every stage, one submission per stage: too few comparisons to pass a
+            # shadow stage, so the guard refuses each move on, and the operator forces it (recorded).
             for number, stage in enumerate(JOURNEY_STAGES, start=1):
-                rollout.set_stage(JOURNEY, stage, reason=f"step {number} of the journey", changed_by="ops-demo")
+                self.move_journey(stage, number)
                 self.submit_answers(lms, server.url, JOURNEY, answers=[ANSWERS[1]], block=f"step{number}")
                 graded += self.grade_queue(grader)
             self.settle()
@@ -148,6 +163,15 @@ class Demo:
         finally:
             server.stop()
             self.out("\nServer stopped; nothing is left running.")
+
+    def move_journey(self, stage: str, number: int) -> None:
+        self.settle()
+        reason = f"step {number} of the journey"
+        try:
+            rollout.set_stage(JOURNEY, stage, reason=reason, changed_by="ops-demo", allow_unseen=number == 1)
+        except StageMoveRefused as refused:
+            self.out(f"rollout set {JOURNEY} {stage}: refused\n  {refused.reasons[0]}\n  forced with --reason")
+            rollout.set_stage(JOURNEY, stage, reason=reason, changed_by="ops-demo", force=True)
 
     def print_course(self, course_id: str) -> None:
         decision = rollout.stage_of(course_id)
@@ -166,8 +190,13 @@ class Demo:
     def print_shadow(self) -> None:
         self.out("Shadow report")
         call_command("shadow_report", stdout=_Writer(self.out))
-        self.out("\nReadiness")
+        self.out("\nReadiness (the demo's thresholds: 3 comparisons, no minimum time)")
         call_command("readiness", stdout=_Writer(self.out))
+        self.out("\nSwitch-off check")
+        try:
+            call_command("switch_off", "--check", stdout=_Writer(self.out))
+        except CommandError as not_yet:
+            self.out(f"  {not_yet}")
 
 
 def _shadow_settled() -> bool:

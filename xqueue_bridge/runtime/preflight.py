@@ -6,8 +6,9 @@ one line on stderr that names the setting, and exit status 2 (as argparse uses f
 from __future__ import annotations
 
 import os
+import re
 import sys
-from typing import NoReturn, TextIO
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 EXIT_USAGE = 2
@@ -31,6 +32,27 @@ def where(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+def settings_check() -> None:
+    """The system checks' errors (every XQUEUE_BRIDGE setting's type and value), each on one line."""
+    from django.core import checks
+
+    errors = [message for message in checks.run_checks() if message.is_serious()]
+    if not errors:
+        return
+    for message in errors[:-1]:
+        sys.stderr.write(f"xqueue-bridge: error: {_line(message)}\n")
+    fail(_line(errors[-1]))
+
+
+def _line(message) -> str:
+    """A check's message (and hint), with the environment variable that set it when there is one."""
+    text = " ".join(f"{message.msg} {message.hint or ''}".split())
+    for name in re.findall(r"XQUEUE_BRIDGE\['([A-Z_]+)'\]", text):
+        if f"XQUEUE_BRIDGE_{name}" in os.environ:
+            text += f" (set by the environment variable XQUEUE_BRIDGE_{name})"
+    return text
+
+
 def database_answers() -> None:
     from django.db import OperationalError, connection
 
@@ -42,7 +64,7 @@ def database_answers() -> None:
         fail(f"{named} does not answer ({_first_line(exc)}); start it or fix DATABASE_URL")
 
 
-def migrated(stream: TextIO) -> None:
+def migrated() -> None:
     """Apply missing migrations (a first run), or with XQUEUE_BRIDGE_AUTO_MIGRATE=0 say what to run."""
     from django.core.management import call_command
     from django.db import connection
@@ -54,7 +76,6 @@ def migrated(stream: TextIO) -> None:
         return
     if os.environ.get("XQUEUE_BRIDGE_AUTO_MIGRATE", "1") in ("0", "false", "no"):
         fail(f"the database has {len(missing)} unapplied migrations: run `xqueue-bridge manage migrate` first")
-    stream.write(f"xqueue-bridge: applying {len(missing)} database migrations first\n")
     call_command("migrate", interactive=False, verbosity=0)
 
 

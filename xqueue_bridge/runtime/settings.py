@@ -261,6 +261,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+def _env_number(name: str, default: str):
+    """A number from the environment; a value that is none stays text, for the system checks to name."""
+    text = os.environ.get(name, default)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _env_json_or_text(name: str, default: str):
+    """JSON from the environment; text that is not JSON stays text, for the system checks to name."""
+    text = os.environ.get(name, default)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 XQUEUE_BRIDGE = {
     "QUEUES": _env_list("XQUEUE_BRIDGE_QUEUES", "test-pull"),
     "ALLOWED_CALLBACK_ORIGINS": _env_list(
@@ -270,11 +288,11 @@ XQUEUE_BRIDGE = {
     "CELERY_APP": "xqueue_bridge.runtime.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "RECEIVING_ENDS_SECRET": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET") or None,
-    "PULL_TIMEOUT": _env_float("XQUEUE_BRIDGE_PULL_TIMEOUT", "300"),
+    # Kept as given when they do not parse: the system checks name every bad setting at once (and the
+    # command line prints each on one line, naming the variable).
+    "PULL_TIMEOUT": _env_number("XQUEUE_BRIDGE_PULL_TIMEOUT", "300"),
     "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
-    "POINTS_POSSIBLE": _env_json(
-        "XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}", '{"course-v1:edX+DemoX+2026": 2, "queue:python": 1}'
-    ),
+    "POINTS_POSSIBLE": _env_json_or_text("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}"),
 }
 TOGGLES = {"CACHE_TTL": _env_float("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5")}
 XQUEUE_BRIDGE_USERS = _env_json("XQUEUE_BRIDGE_USERS", "{}", '{"lms": "LMS_PASSWORD", "grader": "GRADER_PASSWORD"}')

@@ -1,9 +1,14 @@
 """
 Comparing two observations: normalize, clean, diff, categorize, ignore.
 
-The compared fields are the learner-visible outcome and the score of record (``COMPARED_FIELDS``);
-durations are recorded beside them, never compared. Normalization is fixed (points as floats, the
-feedback as canonical HTML: parsed and serialized again with sorted, quoted attributes); cleaning is
+The compared fields answer two questions apart (docs/decisions/0011): what the learner gets
+(``LEARNER_FIELDS``: the problem state after the reply, as the LMS's receiving end of each path leaves it)
+and what the record says (``RECORD_FIELDS``: the score each path carries or stores, e.g. the event's
+integer ``points_earned``, and the error each path meets, which no learner sees by itself). Each
+comparison gets a verdict per column (``learner_status``, ``record_status``) and its categories split by
+the column of the fields they explain. Durations are recorded beside them, never compared.
+Normalization is fixed (points as floats, the feedback as canonical HTML: parsed and serialized again
+with sorted, quoted attributes); cleaning is
 configurable (``rules.CLEAN_RULES``). Each differing field gets a category that says which known
 difference it is (``points_earned: rounding``, ``error: negative_score``...), so an operator reads the
 report by cause rather than by symptom.
@@ -26,11 +31,19 @@ from xqueue_bridge.shadow.rules import CleanRule, IgnoreContext, IgnoreRule
 from xqueue_bridge.transports.event import max_points
 
 COMPARED_FIELDS = (
-    "points_earned", "points_possible", "correctness", "feedback", "key_consumed", "error", "learner",
+    "points_earned", "learner_points", "points_possible", "correctness", "feedback", "key_consumed", "error",
+    "learner",
 )
+# What the learner gets: the problem's state after the reply (queued or not, correctness, the points it
+# grades with, the message as rendered, the key consumed) and, with the standalone sink, whose state it is.
+LEARNER_FIELDS = frozenset({"learner_points", "points_possible", "correctness", "feedback", "key_consumed", "learner"})
+# What the record says: the score of record (capa's npoints, the event's integer points_earned) and the
+# error a path meets (a duplicate's HTTP 500, the Avro change of a fraction), which no learner sees alone.
+RECORD_FIELDS = frozenset({"points_earned", "error"})
+LEARNER, RECORD = "learner", "record"
 # Fields that may hold grader text (learner code, personal data): kept as a digest unless STORE_FULL_VALUES.
 SENSITIVE_FIELDS = frozenset({"feedback"})
-LEARNER_VISIBLE = frozenset({"correctness", "feedback", "key_consumed", "points_possible"})
+LEARNER_VISIBLE = LEARNER_FIELDS - {"learner"}
 
 MATCHED, MISMATCHED, IGNORED = "matched", "mismatched", "ignored"
 
@@ -46,9 +59,10 @@ def canonical_html(text: str) -> str:
 
 def normalize(observation: Observation) -> dict:
     """The compared fields of ``observation`` in a fixed form (before any clean rule)."""
-    points = observation.points_earned
+    points, shown = observation.points_earned, observation.learner_points
     return {
         "points_earned": None if points is None else float(points),
+        "learner_points": None if shown is None else float(shown),
         "points_possible": int(observation.points_possible),
         "correctness": observation.correctness,
         "feedback": canonical_html(observation.feedback),
@@ -139,8 +153,23 @@ def _points_category(by_path: dict[str, dict], facts: ReplyFacts, possible: int,
 def categorize(fields: frozenset[str], control: dict, candidate: dict, *, control_path: str,
                candidate_path: str, facts: ReplyFacts, context: dict) -> tuple[str, ...]:
     """The known differences that explain ``fields``; a field no known one explains is "<field>: differs"."""
+    return tuple(explain(
+        fields, control, candidate, control_path=control_path, candidate_path=candidate_path, facts=facts,
+        context=context,
+    ))
+
+
+def column_of(explained: frozenset[str]) -> str:
+    """A category is learner-visible when a field it explains is; else it is a difference of record."""
+    return LEARNER if explained & LEARNER_FIELDS else RECORD
+
+
+def explain(fields: frozenset[str], control: dict, candidate: dict, *, control_path: str,
+            candidate_path: str, facts: ReplyFacts, context: dict) -> dict[str, frozenset[str]]:
+    """Each known difference that explains some of ``fields``, with the differing fields it explains."""
     categories: list[str] = []
     covered: set[str] = set()
+    explained: dict[str, set[str]] = {}
     errors = {control["error"], candidate["error"]} - {None}
     unscored = control["points_earned"] is None or candidate["points_earned"] is None
 
@@ -148,6 +177,7 @@ def categorize(fields: frozenset[str], control: dict, candidate: dict, *, contro
         if category not in categories:
             categories.append(category)
         covered.update(explains)
+        explained.setdefault(category, set()).update(set(explains) & fields)
 
     error_scope = LEARNER_VISIBLE | {"error"} | ({"points_earned"} if unscored else set())
     everything = set(COMPARED_FIELDS)
@@ -171,7 +201,7 @@ def categorize(fields: frozenset[str], control: dict, candidate: dict, *, contro
     for field in COMPARED_FIELDS:
         if field in fields and field not in covered:
             add(f"{field}: differs", {field})
-    return tuple(categories)
+    return {category: frozenset(explained[category]) for category in categories}
 
 
 # --- the verdict -------------------------------------------------------------------------------------
@@ -181,10 +211,14 @@ def categorize(fields: frozenset[str], control: dict, candidate: dict, *, contro
 class Verdict:
     """The comparison of two observations, ready to store."""
 
-    status: str
+    status: str  # over every compared field
     diff: dict  # {field: {"control": value or "sha256:<hex>", "candidate": ...}}
     categories: tuple[str, ...]
     ignored_by: tuple[str, ...]
+    learner_status: str  # over LEARNER_FIELDS: what the learner gets
+    record_status: str  # over RECORD_FIELDS: what each path carries or stores
+    learner_categories: tuple[str, ...]
+    record_categories: tuple[str, ...]
     control: dict  # cleaned values
     candidate: dict
     control_digest: str
@@ -211,23 +245,34 @@ def compare(control: Observation, candidate: Observation, *, facts: ReplyFacts, 
         name: {"control": _stored(name, left[name], store_full), "candidate": _stored(name, right[name], store_full)}
         for name in COMPARED_FIELDS if name in fields
     }
-    categories: tuple[str, ...] = ()
+    explained: dict[str, frozenset[str]] = {}
     ignored_by: list[str] = []
-    status = MATCHED
+    accepted: set[str] = set()
     if fields:
-        categories = categorize(
+        explained = explain(
             fields, left, right, control_path=control.path, candidate_path=candidate.path, facts=facts,
             context=context,
         )
-        ignore_context = IgnoreContext(left, right, fields, categories)
-        accepted: set[str] = set()
+        ignore_context = IgnoreContext(left, right, fields, tuple(explained))
         for rule in ignore_rules:
             taken = rule.accepts(ignore_context)
             if taken:
                 accepted |= taken
                 ignored_by.append(rule.name)
-        status = IGNORED if accepted >= fields else MISMATCHED
+
+    def verdict_over(column: frozenset[str]) -> str:
+        differing = fields & column
+        if not differing:
+            return MATCHED
+        return IGNORED if accepted >= differing else MISMATCHED
+
+    by_column = {LEARNER: [], RECORD: []}
+    for category, explains in explained.items():
+        by_column[column_of(explains)].append(category)
     return Verdict(
-        status=status, diff=diff, categories=categories, ignored_by=tuple(ignored_by), control=left,
-        candidate=right, control_digest=digest(left), candidate_digest=digest(right),
+        status=verdict_over(frozenset(COMPARED_FIELDS)), diff=diff, categories=tuple(explained),
+        ignored_by=tuple(ignored_by), learner_status=verdict_over(LEARNER_FIELDS),
+        record_status=verdict_over(RECORD_FIELDS), learner_categories=tuple(by_column[LEARNER]),
+        record_categories=tuple(by_column[RECORD]), control=left, candidate=right, control_digest=digest(left),
+        candidate_digest=digest(right),
     )

@@ -77,7 +77,7 @@ def org_of(course_id: str) -> str:
 # --- sampling ----------------------------------------------------------------------------------------
 
 
-def _rate(value, where: str) -> float:
+def sample_rate_value(value, where: str) -> float:
     try:
         rate = float(value)
     except (TypeError, ValueError):
@@ -93,8 +93,8 @@ def sample_rate(course_id: str) -> float:
     rates = shadow["COURSE_SAMPLE_RATES"]
     for key in (course_id, org_of(course_id)):
         if key and key in rates:
-            return _rate(rates[key], f"'COURSE_SAMPLE_RATES'][{key!r}")
-    return _rate(shadow["SAMPLE_RATE"], "'SAMPLE_RATE'")
+            return sample_rate_value(rates[key], f"'COURSE_SAMPLE_RATES'][{key!r}")
+    return sample_rate_value(shadow["SAMPLE_RATE"], "'SAMPLE_RATE'")
 
 
 def sampled(submission: Submission) -> bool:
@@ -219,7 +219,8 @@ def run_after_commit(ids: list[int]) -> None:
 def _learner_sees(observation: Observation, shown: Observation) -> Observation:
     """``observation`` with the learner-visible outcome of ``shown`` (e.g. the failure notice)."""
     return attr.evolve(
-        observation, points_earned=shown.points_earned, points_possible=shown.points_possible,
+        observation, points_earned=shown.points_earned, learner_points=shown.learner_points,
+        points_possible=shown.points_possible,
         correctness=shown.correctness, feedback=shown.feedback, key_consumed=shown.key_consumed, after=shown.after,
     )
 
@@ -281,6 +282,10 @@ def _published(comparison: Comparison, verdict: Verdict, control: Observation, c
         "status": verdict.status,
         "diff": verdict.diff,
         "categories": list(verdict.categories),
+        "learner_status": verdict.learner_status,
+        "record_status": verdict.record_status,
+        "learner_categories": list(verdict.learner_categories),
+        "record_categories": list(verdict.record_categories),
         "clean_rules": get_setting("SHADOW")["CLEAN_RULES"],
         "ignored_by": list(verdict.ignored_by),
         "control_error": (control.error or "")[:64],

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from xqueue_bridge.shadow.report import CourseReadiness, Thresholds
+from xqueue_bridge.shadow.readiness import CourseReadiness, Thresholds
 
 
 def _pct(rate) -> str:
@@ -62,6 +62,15 @@ def report_table(report: dict) -> str:
             f"mismatched {group['mismatched']}, ignored {group['ignored']}, errored {group['errored']}; "
             f"match rate {_pct(group['match_rate'])}, mismatch rate {_pct(group['mismatch_rate'])}"
         )
+        learner, record = group["learner_visible"], group["record"]
+        lines.append(
+            f"  what the learner gets: mismatched {learner['mismatched']} ({_pct(learner['mismatch_rate'])})"
+            + (f": {_counts(learner['categories'])}" if learner["categories"] else "")
+        )
+        lines.append(
+            f"  what the record says: differs {record['mismatched']} ({_pct(record['mismatch_rate'])})"
+            + (f": {_counts(record['categories'])}" if record["categories"] else "")
+        )
         control, candidate = group["durations"]["control"], group["durations"]["candidate"]
         lines.append(
             f"  duration ms: control {control['path']} p50 {_num(control['p50_ms'])} p99 {_num(control['p99_ms'])}"
@@ -88,9 +97,15 @@ def report_table(report: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{category} x{count}" for category, count in counts.items())
+
+
 REPORT_COLUMNS = [
     "group", "stage", "control_path", "candidate_path", "comparisons", "pending", "matched", "mismatched",
-    "ignored", "errored", "match_rate", "mismatch_rate", "error_rate", "control_p50_ms", "control_p99_ms",
+    "ignored", "errored", "match_rate", "mismatch_rate", "error_rate", "learner_mismatched",
+    "learner_mismatch_rate", "learner_categories", "record_differences", "record_difference_rate",
+    "record_categories", "control_p50_ms", "control_p99_ms",
     "candidate_p50_ms", "candidate_p99_ms", "mismatched_fields", "categories", "ignored_by",
     "noise_comparisons", "noise_mismatched",
 ]
@@ -109,6 +124,12 @@ def report_csv(report: dict) -> str:
         row["mismatched_fields"] = "; ".join(f"{k}={v}" for k, v in group.get("mismatched_fields", {}).items())
         row["categories"] = "; ".join(f"{e['category']}={e['count']}" for e in group.get("categories", []))
         row["ignored_by"] = "; ".join(f"{k}={v}" for k, v in group.get("ignored_by", {}).items())
+        for column, prefix in (("learner_visible", "learner"), ("record", "record")):
+            part = group.get(column, {})
+            name = "learner_mismatched" if prefix == "learner" else "record_differences"
+            row[name] = part.get("mismatched", 0)
+            row[f"{prefix}_{'mismatch_rate' if prefix == 'learner' else 'difference_rate'}"] = part.get("mismatch_rate")
+            row[f"{prefix}_categories"] = "; ".join(f"{k}={v}" for k, v in part.get("categories", {}).items())
         row["noise_comparisons"] = group.get("noise", {}).get("comparisons", 0)
         row["noise_mismatched"] = group.get("noise", {}).get("mismatched", 0)
         writer.writerow(row)
@@ -116,28 +137,34 @@ def report_csv(report: dict) -> str:
 
 
 def thresholds_line(thresholds: Thresholds) -> str:
+    record = "also" if thresholds.block_on_record_differences else "not"
     return (
         f"A shadow course may move on after at least {thresholds.min_comparisons} comparisons over at least "
-        f"{thresholds.min_hours:g} h, with a mismatch rate at or below {_pct(thresholds.max_mismatch_rate)} and "
-        f"an error rate at or below {_pct(thresholds.max_error_rate)} (setting READINESS)."
+        f"{thresholds.min_hours:g} h, with a learner-visible mismatch rate at or below "
+        f"{_pct(thresholds.max_mismatch_rate)} and an error rate at or below {_pct(thresholds.max_error_rate)}; "
+        f"differences of record are {record} held to it (setting READINESS)."
     )
 
 
 READINESS_COLUMNS = [
-    "course", "stage", "next_stage", "ready", "comparisons", "hours", "mismatch_rate", "error_rate", "why",
+    "course", "stage", "next_stage", "ready", "comparisons", "hours", "mismatch_rate", "error_rate",
+    "record_differences", "why", "record_categories", "notes",
 ]
 
 
 def _readiness_row(item: CourseReadiness) -> dict:
     return {
         "course": item.course_id, "stage": item.stage, "next_stage": item.next_stage or "-",
-        "ready": "-" if item.next_stage is None else "yes" if item.ready else "no",
+        "ready": item.state if item.state in ("no data", "last stage") else "yes" if item.ready else "no",
         "comparisons": item.comparisons, "hours": item.hours,
-        "mismatch_rate": item.mismatch_rate, "error_rate": item.error_rate, "why": "; ".join(item.reasons),
+        "mismatch_rate": item.mismatch_rate, "error_rate": item.error_rate,
+        "record_differences": item.record_differences, "why": "; ".join(item.reasons),
+        "record_categories": _counts(item.record_categories), "notes": "; ".join(item.notes),
     }
 
 
 def readiness_table(items: Iterable[CourseReadiness], thresholds: Thresholds) -> str:
+    items = list(items)
     rows = [_readiness_row(item) for item in items]
     lines = [thresholds_line(thresholds), ""]
     if not rows:
@@ -147,12 +174,13 @@ def readiness_table(items: Iterable[CourseReadiness], thresholds: Thresholds) ->
          "error_rate": _pct(row["error_rate"])}
         for row in rows
     ]
-    columns = READINESS_COLUMNS[:-1]
+    columns = READINESS_COLUMNS[:READINESS_COLUMNS.index("why")]
     widths = {c: max(len(c), *(len(str(row[c])) for row in shown)) for c in columns}
     lines.append("  ".join(c.ljust(widths[c]) for c in columns))
-    for row in shown:
+    for row, item in zip(shown, items, strict=True):
         lines.append("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
         lines.append(f"    {row['why']}")
+        lines += [f"    {note}" for note in item.notes]
     return "\n".join(lines) + "\n"
 
 

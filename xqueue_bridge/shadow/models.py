@@ -52,6 +52,12 @@ class Comparison(models.Model):
     # {field: {"control": value or "sha256:...", "candidate": ...}} of the fields that differ after cleaning.
     diff = models.JSONField(default=dict, blank=True)
     categories = models.JSONField(default=list, blank=True)  # ["points_earned: rounding", ...]
+    # The verdict split in two (docs/decisions/0011): what the learner gets, and what the record says
+    # (the event's integer points_earned, a path's error). Blank while pending or errored.
+    learner_status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
+    record_status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
+    learner_categories = models.JSONField(default=list, blank=True)
+    record_categories = models.JSONField(default=list, blank=True)
     clean_rules = models.JSONField(default=list, blank=True)  # the clean rules in force when compared
     ignored_by = models.JSONField(default=list, blank=True)  # the ignore rules that accepted the differences
     control_error = models.CharField(max_length=64, blank=True, default="")

@@ -13,6 +13,11 @@ An observation models a path on the same input as the LMS's receiving end would 
   xqueue_body=score_msg, queuekey=queue_key)``. The score of record is ``points_earned`` (edx-submissions'
   score row), which is how 0.5 of one point is 0.5 on one path and 0 on the other.
 
+Apart from the score of record, each observation carries ``learner_points``: the points the learner's
+problem grades with after the reply, which on both paths come from the raw reply through capa (the LMS's
+receiver of the event never reads ``points_earned``). The comparison keeps the two apart
+(``compare.LEARNER_FIELDS`` and ``compare.RECORD_FIELDS``).
+
 Both dry runs start from the same pre-state, ``queued_snapshot``: the learner's problem queued under the
 submission's ``lms_key`` with ``max_score = points_possible``. It is synthetic on purpose: by the time a
 comparison runs the authoritative delivery has changed the real state, and a resubmission may change it
@@ -70,6 +75,9 @@ class Observation:
     key_consumed: bool  # the problem was queued before and is not after
     error: str | None = None
     learner: str | None = None  # which learner state the receiving end finds (standalone sink only)
+    # The points the learner's problem grades with (None while queued); by default the score of record,
+    # which it is on the callback path (capa's npoints).
+    learner_points: float | None = attr.field(default=attr.Factory(lambda self: self.points_earned, takes_self=True))
     detail: str = ""  # why, in words; never compared, stored only with STORE_FULL_VALUES
     duration: float = 0.0  # seconds
     after: ProblemSnapshot | None = attr.field(default=None, eq=False, repr=False)
@@ -89,6 +97,7 @@ def unchanged(path: str, before: ProblemSnapshot, error: str | None, detail: str
     """The learner's problem left as it was (nothing delivered, or the receiving end failed)."""
     values = {
         "points_earned": None if before.queued else before.earned,
+        "learner_points": None if before.queued else before.earned,
         "points_possible": before.max_score,
         "correctness": before.correctness,
         "feedback": feedback_html(before),
@@ -104,6 +113,7 @@ def _rendered(path: str, outcome: RenderOutcome, points_earned, points_possible:
     return Observation(
         path=path,
         points_earned=points_earned,
+        learner_points=None if after.queued else after.earned,
         points_possible=points_possible,
         correctness=after.correctness,
         feedback=outcome.feedback_html,

@@ -1,9 +1,9 @@
 """
-What the operator reads: the shadow report, readiness, and the purge of old comparisons.
+What the operator reads: the shadow report and the purge of old comparisons (readiness: ``readiness.py``).
 
 ``shadow_report`` summarizes decided comparisons per course, org or queue and stage (a course compared in
-both shadow stages has a row for each: control and candidate swap); ``readiness`` says, per course, whether
-it may move to the next stage and why (not); ``purge`` applies the retention period. Rates:
+both shadow stages has a row for each: control and candidate swap), with what the learner gets and what
+the record says counted apart; ``purge`` applies the retention period. Rates:
 
 * match rate = matched / decided, mismatch rate = mismatched / decided, where decided = matched +
   mismatched + ignored (ignored comparisons differ only in accepted ways);
@@ -20,24 +20,13 @@ import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
-import attr
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from xqueue_bridge.conf import get_setting
-from xqueue_bridge.models import Stage
 from xqueue_bridge.shadow import rules
-from xqueue_bridge.shadow.experiment import org_of
-from xqueue_bridge.shadow.models import Comparison, GuardrailMove
-from xqueue_bridge.stage import rollout
+from xqueue_bridge.shadow.models import Comparison
 
-NEXT_STAGE = {
-    Stage.CALLBACK.value: Stage.SHADOW_CALLBACK.value,
-    Stage.SHADOW_CALLBACK.value: Stage.SHADOW_EVENT.value,
-    Stage.SHADOW_EVENT.value: Stage.EVENT.value,
-    Stage.EVENT.value: None,
-}
 GROUPINGS = {"course": "course_id", "org": "org", "queue": "queue_name"}
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -91,8 +80,30 @@ def active_rules() -> dict:
 _FIELDS = (
     "id", "submission_id", "course_id", "org", "queue_name", "stage", "control_path", "candidate_path",
     "status", "noise", "diff", "categories", "ignored_by", "control_duration", "candidate_duration",
-    "created_at", "clean_rules",
+    "created_at", "clean_rules", "learner_status", "record_status", "learner_categories", "record_categories",
 )
+
+
+def column_status(row: dict, column: str) -> str:
+    """A decided row's verdict in ``column`` ("learner" or "record"); rows from before the split count whole."""
+    return row[f"{column}_status"] or (row["status"] if column == "learner" else "matched")
+
+
+def _column(rows: list[dict], column: str, decided: int) -> dict:
+    """Counts and categories of one column (what the learner gets, or what the record says)."""
+    decided_rows = [row for row in rows if row["status"] in Comparison.DECIDED]
+    status = Counter(column_status(row, column) for row in decided_rows)
+    categories: Counter = Counter(
+        category for row in decided_rows if column_status(row, column) == Comparison.Status.MISMATCHED
+        for category in (row[f"{column}_categories"] or (row["categories"] if column == "learner" else []))
+    )
+    return {
+        "matched": status["matched"],
+        "mismatched": status["mismatched"],
+        "ignored": status["ignored"],
+        "mismatch_rate": _rate(status["mismatched"], decided),
+        "categories": dict(sorted(categories.items(), key=lambda item: (-item[1], item[0]))),
+    }
 
 
 def _durations(rows: list[dict], side: str) -> dict:
@@ -143,6 +154,8 @@ def _group(key: str, stage: str, rows: list[dict], noise: list[dict], pending: i
         "match_rate": _rate(status["matched"], decided),
         "mismatch_rate": _rate(status["mismatched"], decided),
         "error_rate": _rate(status["errored"], compared),
+        "learner_visible": _column(rows, "learner", decided),
+        "record": _column(rows, "record", decided),
         "mismatched_fields": dict(fields.most_common()),
         "categories": sorted(categories.values(), key=lambda entry: (-entry["count"], entry["category"])),
         "ignored_by": dict(ignored_by.most_common()),
@@ -203,135 +216,6 @@ def shadow_report(*, since: datetime | None = None, by: str = "course", course: 
         "store_full_values": shadow["STORE_FULL_VALUES"],
         "groups": groups,
     }
-
-
-# --- readiness ---------------------------------------------------------------------------------------
-
-
-@attr.frozen
-class Thresholds:
-    min_comparisons: int
-    min_hours: float
-    max_mismatch_rate: float
-    max_error_rate: float
-
-    @classmethod
-    def from_settings(cls, **overrides) -> Thresholds:
-        setting = get_setting("READINESS")
-        values = {
-            "min_comparisons": int(setting["MIN_COMPARISONS"]),
-            "min_hours": float(setting["MIN_HOURS"]),
-            "max_mismatch_rate": float(setting["MAX_MISMATCH_RATE"]),
-            "max_error_rate": float(setting["MAX_ERROR_RATE"]),
-        }
-        values.update({name: value for name, value in overrides.items() if value is not None})
-        return cls(**values)
-
-
-@attr.frozen
-class CourseReadiness:
-    """Whether a course may move to its next stage, with the figures and the reasons."""
-
-    course_id: str
-    stage: str
-    next_stage: str | None
-    ready: bool
-    comparisons: int
-    hours: float | None
-    mismatch_rate: float | None
-    error_rate: float | None
-    reasons: tuple[str, ...]
-
-
-def _percent(rate: float) -> str:
-    return f"{100 * rate:.1f}%"
-
-
-def _course_figures(course_id: str, stage: str, start: datetime | None) -> dict:
-    comparisons = Comparison.objects.filter(course_id=course_id, stage=stage, noise=False).exclude(
-        status=Comparison.Status.PENDING
-    )
-    if start is not None:
-        comparisons = comparisons.filter(created_at__gte=start)
-    rows = list(comparisons.values("status", "categories", "created_at"))
-    status = Counter(row["status"] for row in rows)
-    decided = status["matched"] + status["mismatched"] + status["ignored"]
-    top = Counter(
-        category for row in rows if row["status"] == Comparison.Status.MISMATCHED for category in row["categories"]
-    ).most_common(2)
-    return {
-        "compared": decided + status["errored"],
-        "first": min((row["created_at"] for row in rows), default=None),
-        "mismatch_rate": status["mismatched"] / decided if decided else None,
-        "error_rate": status["errored"] / (decided + status["errored"]) if rows else None,
-        "errored": status["errored"],
-        "top": top,
-    }
-
-
-def course_readiness(course_id: str, stage: str, thresholds: Thresholds, *, since: datetime | None = None,
-                     now: datetime | None = None) -> CourseReadiness:
-    """Readiness of one course in ``stage``, from its comparisons in that stage since its last guardrail move."""
-    now = now or timezone.now()
-    next_stage = NEXT_STAGE[stage]
-    if stage == Stage.CALLBACK:
-        return CourseReadiness(course_id, stage, next_stage, True, 0, None, None, None, (
-            "shadow_callback needs no comparisons to start: the event path is only compared there",
-        ))
-    if stage == Stage.EVENT:
-        return CourseReadiness(course_id, stage, None, False, 0, None, None, None, (
-            "event is the last stage; the shim can be switched off once every course is here",
-        ))
-    last_move = GuardrailMove.objects.filter(course_id=course_id).aggregate(last=Max("created_at"))["last"]
-    start = max(filter(None, (since, last_move)), default=None)
-    figures = _course_figures(course_id, stage, start)
-    hours = (now - figures["first"]).total_seconds() / 3600 if figures["first"] else None
-    reasons = []
-    if figures["compared"] < thresholds.min_comparisons:
-        reasons.append(f"{figures['compared']} comparisons in {stage}, at least {thresholds.min_comparisons} needed")
-    if hours is None or hours < thresholds.min_hours:
-        span = "no comparisons yet" if hours is None else f"compared for {hours:.1f} h"
-        reasons.append(f"{span}, at least {thresholds.min_hours:g} h needed")
-    rate = figures["mismatch_rate"]
-    if rate is not None and rate > thresholds.max_mismatch_rate:
-        top = ", ".join(f"{category} x{count}" for category, count in figures["top"])
-        reasons.append(
-            f"mismatch rate {_percent(rate)} is above {_percent(thresholds.max_mismatch_rate)} (most: {top})"
-        )
-    if figures["error_rate"] is not None and figures["error_rate"] > thresholds.max_error_rate:
-        reasons.append(
-            f"error rate {_percent(figures['error_rate'])} ({figures['errored']} errored) is above "
-            f"{_percent(thresholds.max_error_rate)}"
-        )
-    if last_move is not None:
-        reasons.append(f"counted from the guardrail's move back on {last_move:%Y-%m-%d %H:%M} UTC")
-    ready = not [reason for reason in reasons if not reason.startswith("counted from")]
-    if ready:
-        reasons.insert(0, (
-            f"{figures['compared']} comparisons over {hours:.1f} h, mismatch rate {_percent(rate or 0.0)}, "
-            f"error rate {_percent(figures['error_rate'] or 0.0)}"
-        ))
-    return CourseReadiness(
-        course_id, stage, next_stage, ready, figures["compared"], None if hours is None else round(hours, 2),
-        None if rate is None else round(rate, 4),
-        None if figures["error_rate"] is None else round(figures["error_rate"], 4), tuple(reasons),
-    )
-
-
-def readiness(*, courses: list[str] | None = None, org: str | None = None, since: datetime | None = None,
-              thresholds: Thresholds | None = None, now: datetime | None = None) -> list[CourseReadiness]:
-    """Readiness of ``courses`` (default: every known course and every compared one), sorted by course."""
-    thresholds = thresholds or Thresholds.from_settings()
-    if courses is None:
-        known = set(rollout.known_courses())
-        known.update(Comparison.objects.order_by().values_list("course_id", flat=True).distinct())
-        courses = sorted(known)
-    if org:
-        courses = [course for course in courses if org_of(course) == org]
-    return [
-        course_readiness(course, rollout.stage_of(course).stage, thresholds, since=since, now=now)
-        for course in courses
-    ]
 
 
 # --- retention ---------------------------------------------------------------------------------------

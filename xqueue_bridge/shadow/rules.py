@@ -130,8 +130,11 @@ def nbsp(values: dict) -> dict:
 @clean_rule("points_precision")
 def points_precision(values: dict) -> dict:
     """Points are compared to six decimals (0.1 * 3 and 0.3 are the same score)."""
-    points = values["points_earned"]
-    return {**values, "points_earned": None if points is None else round(points, 6)}
+    rounded = {
+        name: None if values[name] is None else round(values[name], 6)
+        for name in ("points_earned", "learner_points") if name in values
+    }
+    return {**values, **rounded}
 
 
 _TAGS = re.compile(r"<[^>]*>")

@@ -5,6 +5,11 @@ The ``rollout`` management command, the admin and the demo call these functions.
 checked before anything is written (a bad one raises a named error: ``toggles.exceptions`` for keys, orgs,
 flags, percentages and reasons, ``xqueue_bridge.errors.UnknownStage`` for stages), and a stage is written
 as both flags' overrides in one transaction.
+
+Every change is guarded (``stage.guard``): moving a course forward past a shadow stage it has not passed,
+directly or as one of the courses of an org or a percentage, raises ``StageMoveRefused`` with the reasons
+unless ``force`` is given (the forced moves are recorded with the reason and shown in the history); a
+course or org the bridge has never seen needs ``allow_unseen``. Moving back is always allowed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from opaque_keys.edx.keys import CourseKey
 import toggles.api
 from toggles.api import (
     CourseFlag,
-    TogglesError,
+    ProposedChange,
     course_ref,
     format_percent,
     looks_like_course_key,
@@ -30,8 +35,10 @@ from toggles.api import (
     validate_reason,
 )
 from xqueue_bridge.data import StageDecision
+from xqueue_bridge.errors import UnknownForcedMove
 from xqueue_bridge.flags import EVENT_DELIVERY, SHADOW_COMPARE
-from xqueue_bridge.models import Submission
+from xqueue_bridge.models import ForcedMove
+from xqueue_bridge.stage import guard
 from xqueue_bridge.stage.decide import FLAGS_OF_STAGE, STAGE_OF_FLAGS, decide_stage, stage_decision, stage_name
 
 FLAGS: tuple[CourseFlag, CourseFlag] = (EVENT_DELIVERY, SHADOW_COMPARE)
@@ -56,6 +63,7 @@ class RolloutChange:
     target: str  # course key, org, or "" for a percentage
     change: str  # "stage shadow_event", "unset", "event_delivery on", "event_delivery 20%"
     reason: str
+    forced: str = ""  # the courses moved past an unmet readiness by --force, and why they were refused
 
 
 def parse_target(course_or_org: str) -> Target:
@@ -67,19 +75,28 @@ def parse_target(course_or_org: str) -> Target:
     return Target("org", validate_org(course_or_org))
 
 
-def set_stage(course_or_org: str, stage: str, *, reason: str, changed_by: str, user=None) -> None:
-    """Put a course or every course of an org (without its own override) in ``stage``."""
+def set_stage(course_or_org: str, stage: str, *, reason: str, changed_by: str, user=None, force: bool = False,
+              allow_unseen: bool = False) -> list[ForcedMove]:
+    """
+    Put a course or every course of an org (without its own override) in ``stage``, if the guard allows
+    it (see the module docstring); returns the forced moves recorded (none unless ``force`` was needed).
+    """
     target = parse_target(course_or_org)
     event_on, shadow_on = FLAGS_OF_STAGE[stage_name(stage)]
-    _write(target, ("on" if event_on else "off", "on" if shadow_on else "off"), reason, changed_by, user)
+    values = ("on" if event_on else "off", "on" if shadow_on else "off")
+    return _write(target, values, reason, changed_by, user, force=force, allow_unseen=allow_unseen)
 
 
-def unset(course_or_org: str, *, reason: str, changed_by: str, user=None) -> None:
+def unset(course_or_org: str, *, reason: str, changed_by: str, user=None, force: bool = False,
+          allow_unseen: bool = False) -> list[ForcedMove]:
     """Remove the stage set for a course or an org: the next layer (org, percentage, global) decides."""
-    _write(parse_target(course_or_org), ("unset", "unset"), reason, changed_by, user)
+    return _write(
+        parse_target(course_or_org), ("unset", "unset"), reason, changed_by, user, force=force,
+        allow_unseen=allow_unseen,
+    )
 
 
-def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, user=None) -> str:
+def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, user=None, force: bool = False) -> str:
     """
     Turn one flag (``event_delivery`` or ``shadow_compare``, or its full name) on for ``percent`` % of the
     courses no override decides. Raising the percentage only adds courses. 0 turns the layer off.
@@ -92,7 +109,14 @@ def set_percentage(flag_name: str, percent, *, reason: str, changed_by: str, use
     percent = validate_percentage(percent)
     reason, changed_by = validate_reason(reason), validate_changed_by(changed_by)
     before = toggles.api.current_percentage(flag)
-    toggles.api.set_percentage(flag, percent, reason=reason, changed_by=changed_by, user=user)
+    change = ProposedChange(
+        scope="percentage", target="", values={flag.name: percent}, reason=reason, changed_by=changed_by, force=force,
+    )
+    blocked = guard.check(change)
+    now = timezone.now()
+    with transaction.atomic():
+        toggles.api.set_percentage(flag, percent, reason=reason, changed_by=changed_by, user=user, changed_at=now)
+        guard.record_forced(change, blocked, at=now)
     shadow = toggles.api.current_percentage(SHADOW_COMPARE)
     if flag is not EVENT_DELIVERY or percent <= max(before, shadow) or toggles.api.on_for_everyone(SHADOW_COMPARE):
         return ""
@@ -117,15 +141,7 @@ def stage_of_org(org: str) -> StageDecision:
 
 def known_courses() -> list[str]:
     """Courses with an override of either flag or with submissions, sorted; unparseable ids are left out."""
-    ids = toggles.api.overridden_courses(FLAGS)
-    ids.update(Submission.objects.order_by().values_list("course_id", flat=True).distinct())
-    courses = set()
-    for course_id in ids:
-        try:
-            courses.add(course_ref(course_id).key)
-        except TogglesError:
-            continue
-    return sorted(courses)
+    return guard.known_courses()
 
 
 def history(
@@ -151,7 +167,9 @@ def history(
         rows, key=lambda row: (row.changed_at, row.changed_by, row.scope, row.target, row.reason)
     ):
         changed_at, changed_by, scope, target, reason = key
-        changes.append(RolloutChange(changed_at, changed_by, scope, target, _describe(list(group)), reason))
+        changes.append(RolloutChange(
+            changed_at, changed_by, scope, target, _describe(list(group)), reason, _forced(changed_at, changed_by),
+        ))
         if limit is not None and len(changes) >= limit:
             break
     return changes
@@ -162,14 +180,46 @@ def flag_of(name: str) -> CourseFlag:
     return toggles.api.get_flag(SHORT_NAMES.get(name, name))
 
 
-def _write(target: Target, values: tuple[str, str], reason: str, changed_by: str, user) -> None:
+def _write(target: Target, values: tuple[str, str], reason: str, changed_by: str, user, *, force: bool,
+           allow_unseen: bool) -> list[ForcedMove]:
     reason = validate_reason(reason)
     changed_by = validate_changed_by(changed_by)
+    change = ProposedChange(
+        scope=target.kind, target=target.value,
+        values={flag.name: value for flag, value in zip(FLAGS, values, strict=True)}, reason=reason,
+        changed_by=changed_by, force=force, allow_unseen=allow_unseen,
+    )
+    blocked = guard.check(change)
     write = toggles.api.set_course_override if target.kind == "course" else toggles.api.set_org_override
     now = timezone.now()
     with transaction.atomic():
         for flag, value in zip(FLAGS, values, strict=True):
             write(flag, target.value, value, reason=reason, changed_by=changed_by, user=user, changed_at=now)
+        return guard.record_forced(change, blocked, at=now)
+
+
+def _forced(changed_at: datetime.datetime, changed_by: str) -> str:
+    """The forced moves of the change written at ``changed_at`` by ``changed_by``, in a few words."""
+    moves = ForcedMove.objects.filter(created_at=changed_at, changed_by=changed_by)
+    return "; ".join(f"forced {m.course_id} {m.from_stage} -> {m.to_stage} past: {m.unmet}" for m in moves)
+
+
+def forced_moves(*, open_only: bool = True) -> list[ForcedMove]:
+    """Forced moves, oldest first (only those no operator has cleared, unless ``open_only`` is False)."""
+    moves = ForcedMove.objects.all()
+    return list(moves.filter(cleared_at__isnull=True) if open_only else moves)
+
+
+def clear_forced(move_id: int, *, reason: str, changed_by: str) -> ForcedMove:
+    """Mark a forced move as looked at (its course passed readiness since, or the risk is accepted)."""
+    reason, changed_by = validate_reason(reason), validate_changed_by(changed_by)
+    move = ForcedMove.objects.filter(pk=move_id).first()
+    if move is None:
+        raise UnknownForcedMove(f"No forced move {move_id}; `xqueue-bridge rollout forced` lists them")
+    if move.cleared_at is None:
+        move.cleared_at, move.cleared_by, move.cleared_reason = timezone.now(), changed_by, reason
+        move.save(update_fields=["cleared_at", "cleared_by", "cleared_reason"])
+    return move
 
 
 def _describe(rows) -> str:

@@ -37,7 +37,11 @@ def route_reply(submission: Submission, reply: str) -> Routed:
     if path == DeliveryPath.EVENT:
         interpretation = event_path.interpret(submission, reply)
         if not interpretation.scorable:
-            return _refuse(submission, reply, interpretation.reason)
+            routed = refuse_attempt(submission, interpretation.reason, path=DeliveryPath.EVENT)
+            signals.reply_refused.send(
+                sender=Submission, submission=submission, reply=reply, reason=interpretation.reason
+            )
+            return attr.evolve(routed, refusal=f"Reply not scored on the event path: {routed.refusal}")
         event_data = attr.asdict(interpretation.score)
     submission.grader_reply = reply
     submission.replied_at = timezone.now()
@@ -48,7 +52,12 @@ def route_reply(submission: Submission, reply: str) -> Routed:
     return Routed(delivery=delivery)
 
 
-def _refuse(submission: Submission, reply: str, reason: str) -> Routed:
+def refuse_attempt(submission: Submission, reason: str, *, path: str | None = None) -> Routed:
+    """
+    Count a failed grading attempt of ``submission`` (a reply the event path cannot score, or one over the
+    size limit on any path): back in the queue for a fresh grading, or, after MAX_GRADING_ATTEMPTS, failed
+    with the learner's failure notice over ``path`` (default: the stage's authoritative path).
+    """
     attempts_allowed = get_setting("MAX_GRADING_ATTEMPTS")
     submission.grading_failures += 1
     submission.pullkey = ""
@@ -69,7 +78,6 @@ def _refuse(submission: Submission, reply: str, reason: str) -> Routed:
     )
     notice = None
     if submission.status == Submission.Status.FAILED and get_setting("NOTIFY_LEARNER_ON_FAILURE"):
-        notice = enqueue_failure_notice(submission, path=DeliveryPath.EVENT)
+        notice = enqueue_failure_notice(submission, path=path or submission.authoritative_path)
         what_next += " and the learner is told it could not be graded"
-    signals.reply_refused.send(sender=Submission, submission=submission, reply=reply, reason=reason)
-    return Routed(delivery=notice, refusal=f"Reply not scored on the event path: {reason} ({what_next})")
+    return Routed(delivery=notice, refusal=f"{reason} ({what_next})")

@@ -66,7 +66,7 @@ def _check_the_client_agrees(url: str, origin: tuple[str, str, int]) -> None:
 _RULE = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[^\]]+\]|[^:/\[\]]+)(?::(?P<port>\d+|\*))?/?$", re.I)
 
 
-def _parse_origin_rule(rule: str) -> tuple[str, str, int | None]:
+def parse_origin_rule(rule: str) -> tuple[str, str, int | None]:
     """``scheme://host[:port|:*]`` as (scheme, host, port); None as the port means any port."""
     match = _RULE.match(rule.strip())
     if not match:
@@ -84,7 +84,7 @@ def check_allowed(url: str) -> None:
     scheme, host, port = _origin(url)
     rules = get_setting("ALLOWED_CALLBACK_ORIGINS")
     for rule in rules:
-        r_scheme, r_host, r_port = _parse_origin_rule(rule)
+        r_scheme, r_host, r_port = parse_origin_rule(rule)
         if r_scheme == scheme and r_host == host and (r_port is None or r_port == port):
             return
     raise CallbackNotAllowed(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from xqueue_bridge.arguments import bad_argument, course_key
 from xqueue_bridge.cockpit.serializers import DeliverySerializer
 from xqueue_bridge.listing import WithExamples, add_format_argument, render
 from xqueue_bridge.models import Delivery
@@ -28,12 +29,12 @@ class Command(WithExamples, BaseCommand):
 
     def handle(self, *args, **options):
         if options["limit"] < 1:
-            raise CommandError(f"--limit {options['limit']}: expected 1 or more")
+            raise bad_argument(f"--limit {options['limit']}: expected a number of deliveries of 1 or more")
         deliveries = Delivery.objects.select_related("submission").order_by("-id")
         if options["status"]:
             deliveries = deliveries.filter(status=options["status"])
         if options["course"]:
-            deliveries = deliveries.filter(submission__course_id=options["course"])
+            deliveries = deliveries.filter(submission__course_id=course_key(options["course"]))
         if options["queue"]:
             deliveries = deliveries.filter(submission__queue_name=options["queue"])
         rows = DeliverySerializer(deliveries[: options["limit"]], many=True).data

@@ -7,8 +7,9 @@ Run it daily; SUBMISSION_RETENTION_DAYS (default 90) is the period unless --days
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from xqueue_bridge.arguments import bad_argument
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.retention import purge
@@ -30,6 +31,6 @@ class Command(WithExamples, BaseCommand):
         try:
             count = purge(float(days), dry_run=options["dry_run"])
         except ValueError as exc:
-            raise CommandError(str(exc))
+            raise bad_argument(str(exc))
         verb = "would be deleted" if options["dry_run"] else "deleted"
         self.stdout.write(f"{count} finished submissions older than {float(days):g} days {verb}")

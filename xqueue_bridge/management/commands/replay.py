@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from xqueue_bridge.arguments import bad_argument, course_key
 from xqueue_bridge.cockpit.serializers import ReplaySerializer
 from xqueue_bridge.listing import WithExamples, add_format_argument, render
 from xqueue_bridge.outbox import replay
@@ -23,7 +24,7 @@ def _when(value: str | None, option: str):
     except ValueError:
         parsed = None
     if parsed is None:
-        raise CommandError(f"{option} {value!r} is not a date and time; expected e.g. 2026-11-25T14:00:00+00:00")
+        raise bad_argument(f"{option} {value!r} is not a date and time; expected e.g. 2026-11-25T14:00:00+00:00")
     if timezone.is_naive(parsed):  # a time without an offset is read as UTC, the bridge's time zone
         parsed = timezone.make_aware(parsed, UTC)
     return parsed
@@ -49,9 +50,9 @@ class Command(WithExamples, BaseCommand):
 
     def handle(self, *args, **options):
         if not (options["ids"] or options["course"] or options["queue"] or options["since"] or options["until"]):
-            raise CommandError("Say which deliveries: --id, --course, --queue, --since or --until")
+            raise bad_argument("Say which deliveries: --id, --course, --queue, --since or --until")
         selected = replay.select(
-            ids=options["ids"], course_id=options["course"], queue_name=options["queue"],
+            ids=options["ids"], course_id=course_key(options["course"]), queue_name=options["queue"],
             since=_when(options["since"], "--since"), until=_when(options["until"], "--until"),
         )
         listed = list(selected)

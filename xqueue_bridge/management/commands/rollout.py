@@ -7,10 +7,16 @@
     rollout percentage FLAG PERCENT --reason TEXT    FLAG: event_delivery | shadow_compare; 0 to 100
     rollout history [COURSE_OR_ORG] [--limit N]      newest first
     rollout flags                                    each flag's percentage, global default, overrides
+    rollout forced [--all]                           forced moves not yet cleared (--all: every one)
+    rollout clear-forced ID --reason TEXT            an operator has looked at a forced move
 
 Every action takes ``--format table`` (default) or ``--format json``; changes take ``--by NAME`` (default:
 the operating-system user). Bad input (a course key or org that does not parse, an unknown stage or flag,
-a percentage outside 0–100, no reason) is refused with a message and nothing is written.
+a percentage outside 0–100, no reason) is refused with a one-line message, exit code 2, and nothing is
+written. Changes are guarded (``xqueue_bridge.stage.guard``): a course moved forward past a shadow stage
+it has not passed, alone or as one of an org's or a percentage's courses, is refused with the reasons
+(exit code 1) unless ``--force`` is given (the move is recorded: ``rollout forced``); a course or org the
+bridge has never seen needs ``--allow-unseen``. Moving back is always allowed.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ import attr
 from django.core.management.base import BaseCommand, CommandError
 
 from toggles.api import TogglesError, course_ref
-from xqueue_bridge.errors import UnknownStage
+from xqueue_bridge.errors import StageMoveRefused, UnknownForcedMove, UnknownStage
 from xqueue_bridge.listing import WithExamples, add_format_argument, render
 from xqueue_bridge.stage import rollout
 from xqueue_bridge.stage.decide import FLAGS_OF_STAGE
 
 STAGE_COLUMNS = ("target", "kind", "stage", "reason")
-HISTORY_COLUMNS = ("changed_at", "changed_by", "scope", "target", "change", "reason")
+HISTORY_COLUMNS = ("changed_at", "changed_by", "scope", "target", "change", "reason", "forced")
+FORCED_COLUMNS = ("id", "created_at", "changed_by", "course_id", "from_stage", "to_stage", "reason", "unmet", "cleared")
 FLAG_COLUMNS = tuple(field.name for field in attr.fields(rollout.FlagState))
 
 
@@ -58,9 +65,15 @@ class Command(WithExamples, BaseCommand):
             add_format_argument(sub)
             return sub
 
-        def change(sub):
+        def change(sub, *, guarded=True, unseen=True):
             sub.add_argument("--reason", required=True, help="Why the change is made (kept in the history).")
             sub.add_argument("--by", default=_default_user(), help="Who makes the change (default: you).")
+            if guarded:
+                sub.add_argument("--force", action="store_true",
+                                 help="Move courses forward past readiness that is not met (recorded with --reason).")
+            if unseen:
+                sub.add_argument("--allow-unseen", action="store_true",
+                                 help="Accept a course or org the bridge has never seen a submission for.")
 
         show = action("show", "Show the stage of courses or orgs, and why.")
         show.add_argument("targets", nargs="*", metavar="COURSE_OR_ORG", help="Default: every known course.")
@@ -77,7 +90,7 @@ class Command(WithExamples, BaseCommand):
         percentage = action("percentage", "Turn a flag on for a percentage of the courses.")
         percentage.add_argument("flag", metavar="FLAG", help="event_delivery or shadow_compare.")
         percentage.add_argument("percent", metavar="PERCENT", help="0 to 100 (0 turns the percentage off).")
-        change(percentage)
+        change(percentage, unseen=False)
 
         history = action("history", "Show the changes, newest first.")
         history.add_argument("target", nargs="?", metavar="COURSE_OR_ORG", help="Default: every change.")
@@ -85,11 +98,20 @@ class Command(WithExamples, BaseCommand):
 
         action("flags", "Show each flag's percentage, global default and overrides in effect.")
 
+        forced = action("forced", "Show the moves forced past readiness that no operator has cleared.")
+        forced.add_argument("--all", action="store_true", help="Also the cleared ones.")
+
+        clear = action("clear-forced", "Mark a forced move as looked at (the switch-off check lists open ones).")
+        clear.add_argument("id", type=int, metavar="ID", help="The id `rollout forced` shows.")
+        change(clear, guarded=False, unseen=False)
+
     def handle(self, *args, **options):
         try:
-            rows, columns = getattr(self, f"_{options['action']}")(options)
-        except (TogglesError, UnknownStage) as error:
-            raise CommandError(str(error)) from None
+            rows, columns = getattr(self, f"_{options['action'].replace('-', '_')}")(options)
+        except (TogglesError, UnknownStage, UnknownForcedMove) as error:
+            raise CommandError(" ".join(str(error).split()), returncode=2) from None
+        except StageMoveRefused as refused:
+            raise CommandError(refused.message, returncode=1) from None
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2, default=str))
         elif options["format"] == "csv":
@@ -109,16 +131,30 @@ class Command(WithExamples, BaseCommand):
         return rows, STAGE_COLUMNS
 
     def _set(self, options):
-        who = {"reason": options["reason"], "changed_by": options["by"]}
-        rollout.set_stage(options["target"], options["stage"], **who)
+        forced = rollout.set_stage(options["target"], options["stage"], **_who(options))
+        self._report_forced(forced)
         return [_stage_row(options["target"])], STAGE_COLUMNS
 
     def _unset(self, options):
-        rollout.unset(options["target"], reason=options["reason"], changed_by=options["by"])
+        self._report_forced(rollout.unset(options["target"], **_who(options)))
         return [_stage_row(options["target"])], STAGE_COLUMNS
 
+    def _report_forced(self, forced) -> None:
+        for move in forced:
+            self.stderr.write(
+                f"Forced: {move.course_id} {move.from_stage} -> {move.to_stage} past: {move.unmet} "
+                f"(recorded as forced move {move.pk})"
+            )
+
+    def _forced(self, options):
+        return [_forced_row(move) for move in rollout.forced_moves(open_only=not options["all"])], FORCED_COLUMNS
+
+    def _clear_forced(self, options):
+        move = rollout.clear_forced(options["id"], reason=options["reason"], changed_by=options["by"])
+        return [_forced_row(move)], FORCED_COLUMNS
+
     def _percentage(self, options):
-        who = {"reason": options["reason"], "changed_by": options["by"]}
+        who = {"reason": options["reason"], "changed_by": options["by"], "force": options["force"]}
         warning = rollout.set_percentage(options["flag"], options["percent"], **who)
         if warning:
             self.stderr.write(f"Warning: {warning}")
@@ -137,6 +173,22 @@ class Command(WithExamples, BaseCommand):
 
     def _flags(self, options):
         return [attr.asdict(state) for state in rollout.flag_states()], FLAG_COLUMNS
+
+
+def _who(options) -> dict:
+    return {
+        "reason": options["reason"], "changed_by": options["by"], "force": options["force"],
+        "allow_unseen": options["allow_unseen"],
+    }
+
+
+def _forced_row(move) -> dict:
+    return {
+        "id": move.pk, "created_at": move.created_at.isoformat(timespec="seconds"), "changed_by": move.changed_by,
+        "course_id": move.course_id, "from_stage": move.from_stage, "to_stage": move.to_stage,
+        "reason": move.reason, "unmet": move.unmet,
+        "cleared": f"{move.cleared_at:%Y-%m-%d} by {move.cleared_by}: {move.cleared_reason}" if move.cleared_at else "",
+    }
 
 
 def _stage_row(text: str) -> dict:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
 from xqueue_bridge import roles
 from xqueue_bridge.accounts import ensure_user
+from xqueue_bridge.arguments import bad_argument
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.listing import WithExamples, add_format_argument, render
 
@@ -30,7 +31,7 @@ __all__ = ["Command", "ensure_user"]
 def _name_and_password(option: str, item: str) -> tuple[str, str]:
     name, sep, password = item.partition(":")
     if not sep or not name or not password:
-        raise CommandError(f"{option} {name!r}...: expected NAME:PASSWORD with both parts non-empty")
+        raise bad_argument(f"{option} {name!r}...: expected NAME:PASSWORD with both parts non-empty")
     return name, password
 
 
@@ -80,7 +81,7 @@ class Command(WithExamples, BaseCommand):
             if isinstance(value, dict):
                 role = value.get("role")
                 if role not in roles.ROLES or not value.get("password"):
-                    raise CommandError(f"XQUEUE_BRIDGE_USERS[{name!r}]: expected a password and a role, lms or grader")
+                    raise bad_argument(f"XQUEUE_BRIDGE_USERS[{name!r}]: expected a password and a role, lms or grader")
                 with_role[name] = (role, value["password"])
                 if value.get("queues") is not None:
                     options["queues"].insert(0, f"{name}={','.join(value['queues'])}")
@@ -96,7 +97,7 @@ class Command(WithExamples, BaseCommand):
         queues = self._queues(options["queues"])
         assigned = self._roles(options["role"])
         if not (legacy or with_role or assigned or queues or staff):
-            raise CommandError("No accounts given: set XQUEUE_BRIDGE_USERS or pass --lms, --grader or --user "
+            raise bad_argument("No accounts given: set XQUEUE_BRIDGE_USERS or pass --lms, --grader or --user "
                                "NAME:PASSWORD (or --role NAME=ROLE for an existing account)")
         with transaction.atomic():
             for name, password in staff.items():
@@ -120,7 +121,7 @@ class Command(WithExamples, BaseCommand):
         user = get_user_model().objects.filter(username=name).first()
         if user is None:
             option = f"--role {name}={','.join(assigned[name]) or 'none'}" if name in assigned else f"--queues {name}"
-            raise CommandError(f"{option}: no account {name!r}; create it with --lms or --grader")
+            raise bad_argument(f"{option}: no account {name!r}; create it with --lms or --grader")
         return user
 
     @staticmethod
@@ -129,7 +130,7 @@ class Command(WithExamples, BaseCommand):
         for item in items:
             name, sep, role = item.partition("=")
             if not sep or not name or role not in (*roles.ROLES, "none"):
-                raise CommandError(f"--role {item}: expected NAME=lms, NAME=grader or NAME=none")
+                raise bad_argument(f"--role {item}: expected NAME=lms, NAME=grader or NAME=none")
             assigned.setdefault(name, [])
             if role != "none":
                 assigned[name].append(role)
@@ -142,14 +143,14 @@ class Command(WithExamples, BaseCommand):
         for item in items:
             name, sep, listed = item.partition("=")
             if not sep or not name or not listed:
-                raise CommandError(f"--queues {item!r}: expected NAME=QUEUE[,QUEUE...] or NAME=*")
+                raise bad_argument(f"--queues {item!r}: expected NAME=QUEUE[,QUEUE...] or NAME=*")
             if listed == "*":
                 queues[name] = None
                 continue
             names = [queue.strip() for queue in listed.split(",") if queue.strip()]
             for queue in names:
                 if queue not in known:
-                    raise CommandError(f"--queues {item}: unknown queue {queue!r}; valid queues: {', '.join(known)}")
+                    raise bad_argument(f"--queues {item}: unknown queue {queue!r}; valid queues: {', '.join(known)}")
             queues[name] = names
         return queues
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 
 import attr
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from xqueue_bridge.arguments import bad_argument, course_key, org_name
 from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.formats import readiness_csv, readiness_table
-from xqueue_bridge.shadow.report import Thresholds, parse_since, readiness
+from xqueue_bridge.shadow.readiness import Thresholds, readiness
+from xqueue_bridge.shadow.report import parse_since
 
 
 class Command(WithExamples, BaseCommand):
@@ -41,12 +43,13 @@ class Command(WithExamples, BaseCommand):
         try:
             since = parse_since(options["since"]) if options["since"] else None
         except ValueError as exc:
-            raise CommandError(str(exc))
+            raise bad_argument(str(exc))
         thresholds = Thresholds.from_settings(
             min_comparisons=options["min_comparisons"], min_hours=options["min_hours"],
             max_mismatch_rate=options["max_mismatch_rate"], max_error_rate=options["max_error_rate"],
         )
-        items = readiness(courses=options["course"], org=options["org"], since=since, thresholds=thresholds)
+        courses = [course_key(text) for text in options["course"]] if options["course"] else None
+        items = readiness(courses=courses, org=org_name(options["org"]), since=since, thresholds=thresholds)
         if options["format"] == "json":
             self.stdout.write(json.dumps(
                 {"thresholds": attr.asdict(thresholds), "courses": [attr.asdict(item) for item in items]}, indent=2

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from xqueue_bridge.arguments import bad_argument, course_key, org_name
 from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.formats import report_csv, report_table
 from xqueue_bridge.shadow.report import GROUPINGS, parse_since, shadow_report
@@ -40,9 +41,10 @@ class Command(WithExamples, BaseCommand):
         try:
             since = parse_since(options["since"]) if options["since"] else None
         except ValueError as exc:
-            raise CommandError(str(exc))
+            raise bad_argument(str(exc))
         report = shadow_report(
-            since=since, by=options["by"], course=options["course"], org=options["org"], queue=options["queue"],
+            since=since, by=options["by"], course=course_key(options["course"]), org=org_name(options["org"]),
+            queue=options["queue"],
             examples=max(0, options["examples"]),
         )
         if options["format"] == "json":
