@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-quick test-sqlite test-mysql test-postgresql services lint bench clean requirements upgrade
+.PHONY: demo test test-quick test-sqlite test-mysql test-postgresql services lint bench clean requirements upgrade screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,15 @@ test-sqlite test-mysql test-postgresql: test-%: $(VENV)/.tests services
 	XQUEUE_BRIDGE_TEST_DB=$* $(BIN)/pytest $(PYTEST_ARGS)
 	XQUEUE_BRIDGE_TEST_DB=$* $(BIN)/pytest --ds tests.lms_host.settings tests/lms_host $(PYTEST_ARGS)
 
+# The databases and Redis, and the browser of the dashboard's test (Debian's chromium and chromedriver).
 services:
 	scripts/ensure-services
+	scripts/ensure-browser
+
+# The README's pictures of the dashboard, taken by its browser test.
+screenshots: $(VENV)/.tests
+	scripts/ensure-browser
+	XQB_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/pytest -q tests/cockpit/test_browser.py
 
 # Import contracts (pyproject.toml [tool.importlinter]): no import loop, and the forbidden directions.
 lint: $(VENV)/.tests

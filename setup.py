@@ -34,6 +34,8 @@ TESTS = SERVICES + [
     "edx-submissions==4.0.2",
     # The toggle and settings contract tests read the annotations the way Open edX's tools do.
     "code-annotations>=2.0",
+    # The dashboard's browser test drives Debian's chromium through chromedriver.
+    "selenium>=4.20",
 ]
 
 LINT = ["ruff>=0.6", "import-linter>=2.5"]
@@ -51,6 +53,10 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["xqueue_bridge", "xqueue_bridge.*", "toggles", "toggles.*"]),
     include_package_data=True,
+    package_data={
+        "xqueue_bridge": ["templates/xqueue_bridge/*.html", "cockpit/templates/cockpit/*.html",
+                          "cockpit/static/cockpit/*"],
+    },
     install_requires=BASE,
     extras_require={"services": SERVICES, "tests": TESTS, "lint": LINT},
     entry_points={

@@ -6,6 +6,7 @@ the XQueue accounts (a column of the user list; roles are groups, assigned on ea
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Q
 
 from xqueue_bridge.models import Delivery, Submission
 from xqueue_bridge.outbox import replay
@@ -33,6 +34,60 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class InputFilter(admin.SimpleListFilter):
+    """A text box instead of a list of links: with 10,000 courses a list would not help anyone."""
+
+    template = "xqueue_bridge/admin_input_filter.html"
+    placeholder = ""
+    field = ""
+
+    def lookups(self, request, model_admin):
+        return [("", "All")] if self.value() else []
+
+    def choices(self, changelist):
+        self.other_params = [  # the other filters in force, kept when this box is submitted
+            (key, value)
+            for key, values in changelist.get_filters_params().items() if key != self.parameter_name
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        if self.value():
+            yield {"selected": False, "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+                   "display": f"All (clear {self.value()})"}
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        return queryset.filter(self.condition(value)) if value else queryset
+
+    def condition(self, value):
+        return Q(**{self.field: value})
+
+
+class CourseFilter(InputFilter):
+    title = "course"
+    parameter_name = "course"
+    placeholder = "course-v1:edX+DemoX+2026"
+    field = "course_id"
+
+
+class OrgFilter(InputFilter):
+    title = "org"
+    parameter_name = "org"
+    placeholder = "edX"
+    field = "course_id"
+
+    def condition(self, value):
+        starts = f"{self.field}__startswith"
+        return Q(**{starts: f"course-v1:{value}+"}) | Q(**{starts: f"{value}/"})
+
+
+class DeliveryCourseFilter(CourseFilter):
+    field = "submission__course_id"
+
+
+class DeliveryOrgFilter(OrgFilter):
+    field = "submission__course_id"
+
+
 class DeliveryInline(admin.TabularInline):
     model = Delivery
     extra = 0
@@ -48,7 +103,7 @@ class DeliveryInline(admin.TabularInline):
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ("id", "queue_name", "course_id", "stage", "stage_reason", "status", "pull_count", "created_at")
-    list_filter = ("stage", "status", "queue_name")
+    list_filter = ("stage", "status", "queue_name", CourseFilter, OrgFilter)
     search_fields = ("=id", "course_id", "usage_key", "user_id")
     exclude = SECRET_FIELDS
     inlines = [DeliveryInline]
@@ -73,14 +128,25 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("id", "submission", "kind", "path", "status", "attempts", "next_attempt_at", "last_error")
-    list_filter = ("status", "path", "kind")
+    list_display = (
+        "id", "submission", "course", "stage", "kind", "path", "status", "attempts", "next_attempt_at", "last_error"
+    )
+    list_filter = ("status", "path", "kind", "submission__stage", DeliveryCourseFilter, DeliveryOrgFilter)
+    list_select_related = ("submission",)
     search_fields = ("=id", "=submission__id", "submission__course_id")
     actions = ["replay_selected"]
     exclude = DELIVERY_SECRET_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Delivery._meta.fields if f.name not in DELIVERY_SECRET_FIELDS] + ["event"]
+
+    @admin.display(description="course", ordering="submission__course_id")
+    def course(self, obj):
+        return obj.submission.course_id
+
+    @admin.display(description="stage", ordering="submission__stage")
+    def stage(self, obj):
+        return obj.submission.stage
 
     @admin.display(description="event data (queue_key redacted)")
     def event(self, obj):

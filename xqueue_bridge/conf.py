@@ -325,6 +325,16 @@ DEFAULTS: dict[str, Any] = {
         # .. setting_description: Seconds between the worker's checks of the courses in ``event``.
         "CHECK_INTERVAL": 60.0,
     },
+    # .. setting_name: XQUEUE_BRIDGE['HEALTH_MAX_DUE_AGE']
+    # .. setting_default: 300.0
+    # .. setting_description: Seconds the oldest due delivery may wait before ``/health/`` answers 503
+    #   with the outbox as the failing part (a stalled outbox: no drainer, worker or Celery running).
+    "HEALTH_MAX_DUE_AGE": 300.0,
+    # .. setting_name: XQUEUE_BRIDGE['METRICS_WINDOW_HOURS']
+    # .. setting_default: 24.0
+    # .. setting_description: Hours of shadow comparisons ``/metrics`` counts by stage and verdict (an
+    #   indexed range of recent rows, not a count of every kept comparison).
+    "METRICS_WINDOW_HOURS": 24.0,
 }
 
 

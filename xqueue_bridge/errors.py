@@ -148,6 +148,14 @@ class UnknownStage(XQueueBridgeError, ValueError):
     """A stage name that is not one of the four stages (callback, shadow_callback, shadow_event, event)."""
 
 
+class CourseMoveRefused(XQueueBridgeError):
+    """A one-stage move of a course (dashboard, API) that is refused; ``reasons`` lists each unmet condition."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.reasons = reasons
+
+
 def json_type(value: Any) -> str:
     """What a decoded JSON value is, in words for a message: "a JSON array", "JSON null"."""
     if value is None:

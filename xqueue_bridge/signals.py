@@ -9,6 +9,8 @@ attempt has been recorded, outside any transaction.
 
 from django.dispatch import Signal
 
+# sender=Submission; kwargs: submission: a submission accepted by the intake (committed)
+submission_received = Signal()
 # sender=Submission; kwargs: submission, delivery
 reply_accepted = Signal()
 # sender=Submission; kwargs: submission, reply (str), reason (str)

@@ -31,10 +31,12 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from xqueue_bridge import monitoring, signals
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, RequestRefused, RoleRequired
 from xqueue_bridge.intake import queue_api
 from xqueue_bridge.intake.parsing import check_files, check_queue, parse_reply, parse_submit
+from xqueue_bridge.models import Submission
 from xqueue_bridge.roles import GRADER, LMS, Access, access_of
 from xqueue_bridge.text import excerpt, require_storable
 
@@ -205,7 +207,9 @@ def status_view(request: HttpRequest) -> JsonResponse:
 def submit_view(request: HttpRequest) -> JsonResponse:
     submit_request = parse_submit(request.POST)
     check_files(request.FILES)
-    _, length = queue_api.submit(submit_request, request.FILES)
+    submission, length = queue_api.submit(submit_request, request.FILES)
+    monitoring.annotate(endpoint="submit", **monitoring.submission_fields(submission))
+    signals.submission_received.send(sender=Submission, submission=submission)
     return envelope(True, str(length))
 
 
@@ -227,8 +231,10 @@ def get_queuelen_view(request: HttpRequest) -> JsonResponse:
 def get_submission_view(request: HttpRequest) -> JsonResponse:
     queue_name = _queue_name(request, "get_submission")
     submission = queue_api.pull(queue_name)
+    monitoring.annotate(endpoint="get_submission", queue=queue_name)
     if submission is None:
         return envelope(False, f"Queue '{queue_name}' is empty")
+    monitoring.annotate(**monitoring.submission_fields(submission))
 
     def file_url(path: str) -> str:
         url = default_storage.url(path)
@@ -241,6 +247,8 @@ def get_submission_view(request: HttpRequest) -> JsonResponse:
 
 
 def _put_result_answer(outcome: queue_api.PutOutcome) -> JsonResponse:
+    monitoring.annotate(endpoint="put_result", accepted=outcome.accepted,
+                        **monitoring.submission_fields(outcome.submission))
     if not outcome.accepted:
         log.info("reply for submission %s refused: %s", outcome.submission.pk, outcome.refusal)
         return envelope(False, outcome.refusal, status=413 if outcome.too_large else 422)

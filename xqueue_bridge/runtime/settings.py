@@ -36,6 +36,11 @@ default that differs here is given.
 ``XQUEUE_BRIDGE_USERS``                     ``XQUEUE_BRIDGE_USERS`` (JSON), read by ``xqueue-bridge users``
                                             ``{"lms": {"password": "...", "role": "lms"}, ...}``
 ``XQUEUE_BRIDGE_LOG_LEVEL``                 the root logger's level; ``INFO``
+``XQUEUE_BRIDGE_LOG_FORMAT``                ``plain`` or ``json`` (one object a line, structured fields as keys)
+``XQUEUE_BRIDGE_AUTO_MIGRATE``              ``0``: a command finding unapplied migrations says what to run
+                                            instead of applying them (read by the command line)
+``PROMETHEUS_MULTIPROC_DIR``                where each process keeps its counters for ``/metrics``;
+                                            ``serve`` and ``worker`` set ``$XQUEUE_BRIDGE_HOME/metrics``
 ==========================================  ==============================================================
 
 ``XQUEUE_BRIDGE["CELERY_APP"]`` is the bridge's own Celery app (``xqueue_bridge.runtime.celery_app.app``).
@@ -48,8 +53,43 @@ from pathlib import Path
 
 import dj_database_url
 
-HOME = Path(os.environ.get("XQUEUE_BRIDGE_HOME", ".xqueue-bridge")).resolve()
-HOME.mkdir(parents=True, exist_ok=True)
+from xqueue_bridge.errors import ConfigurationError
+
+# Each problem with the environment is one line that names the variable (the command line prints it and
+# exits with status 2), never a traceback.
+
+
+def _home() -> Path:
+    home = Path(os.environ.get("XQUEUE_BRIDGE_HOME", ".xqueue-bridge")).resolve()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"XQUEUE_BRIDGE_HOME={home} cannot be created ({exc.strerror}); set it to a folder this user may write"
+        ) from None
+    return home
+
+
+def _env_json(name: str, default: str, example: str):
+    text = os.environ.get(name, default)
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} is not valid JSON ({exc}); expected e.g. {example}") from None
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{name} must be a JSON object; expected e.g. {example}")
+    return value
+
+
+def _env_float(name: str, default: str) -> float:
+    text = os.environ.get(name, default)
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigurationError(f"{name}={text!r} is not a number of seconds; expected e.g. {default}") from None
+
+
+HOME = _home()
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -84,14 +124,20 @@ INSTALLED_APPS = [
     "waffle",
     "edx_toggles",
     "openedx_events",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "toggles",
     "xqueue_bridge",
     "xqueue_bridge.sink",
     "xqueue_bridge.shadow",
+    "xqueue_bridge.cockpit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, the dashboard's) served by the bridge itself, from the installed apps.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,18 +181,40 @@ def database_from_url(url: str) -> dict:
         options.setdefault("transaction_mode", "IMMEDIATE")
         options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     elif engine.endswith("mysql"):
-        import pymysql
+        try:
+            import pymysql
+        except ImportError:
+            raise ConfigurationError(
+                "DATABASE_URL names MySQL/MariaDB, whose driver is not installed: "
+                "pip install 'xqueue-bridge[services]'"
+            ) from None
 
         pymysql.install_as_MySQLdb()
         options.setdefault("charset", "utf8mb4")
         options.setdefault("isolation_level", "read committed")
+    elif engine.endswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise ConfigurationError(
+                "DATABASE_URL names PostgreSQL, whose driver is not installed: pip install 'xqueue-bridge[services]'"
+            ) from None
     return config
 
 
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", f"sqlite:///{HOME / 'xqueue-bridge.sqlite3'}")
+    try:
+        dj_database_url.parse(url)
+    except (ValueError, dj_database_url.UnknownSchemeError) as exc:
+        raise ConfigurationError(
+            f"DATABASE_URL is not a database URL ({exc}); expected e.g. postgres://user:password@host/db"
+        ) from None
+    return url
+
+
 DATABASES = {
-    "default": database_from_url(
-        os.environ.get("DATABASE_URL", f"sqlite:///{HOME / 'xqueue-bridge.sqlite3'}")
-    )
+    "default": database_from_url(_database_url())
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -170,11 +238,37 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
+STATIC_ROOT = str(HOME / "static")  # ``xqueue-bridge manage collectstatic`` for a web server in front
+(HOME / "static").mkdir(exist_ok=True)
+# Without a collect step WhiteNoise finds the files in the installed apps (a fresh home serves a styled admin).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+LOGIN_URL = "/admin/login/"
 MEDIA_ROOT = str(HOME / "files")
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The operators' API (/api/v1/): staff only, by session (the dashboard, a browser) or token (automation:
+# ``xqueue-bridge manage drf_create_token USER``), paginated.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "xqueue-bridge operators' API",
+    "DESCRIPTION": "Stages, history, readiness, shadow report, deliveries, replay and queues of the bridge.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 # The intake enforces its own limits (XQUEUE_BRIDGE MAX_*) with a clear 413 first; Django's own limit, at
 # the same size, guards every other URL (admin, the sink's callback) against oversized bodies.
@@ -183,7 +277,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 def _env_number(name: str, default: str):
-    """A number from the environment; a value that is none stays text, for ``manage check`` to name."""
+    """A number from the environment; a value that is none stays text, for the system checks to name."""
     text = os.environ.get(name, default)
     try:
         return float(text)
@@ -191,8 +285,8 @@ def _env_number(name: str, default: str):
         return text
 
 
-def _env_json(name: str, default: str):
-    """JSON from the environment; text that is not JSON stays text, for ``manage check`` to name."""
+def _env_json_or_text(name: str, default: str):
+    """JSON from the environment; text that is not JSON stays text, for the system checks to name."""
     text = os.environ.get(name, default)
     try:
         return json.loads(text)
@@ -209,18 +303,27 @@ XQUEUE_BRIDGE = {
     "CELERY_APP": "xqueue_bridge.runtime.celery_app.app",
     "RECEIVING_ENDS": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS", "1") not in ("0", "false", "no"),
     "RECEIVING_ENDS_SECRET": os.environ.get("XQUEUE_BRIDGE_RECEIVING_ENDS_SECRET") or None,
+    # Kept as given when they do not parse: the system checks name every bad setting at once (and the
+    # command line prints each on one line, naming the variable).
     "PULL_TIMEOUT": _env_number("XQUEUE_BRIDGE_PULL_TIMEOUT", "300"),
     "CALLBACK_VERIFY": os.environ.get("XQUEUE_BRIDGE_CALLBACK_CA_BUNDLE") or True,
-    "POINTS_POSSIBLE": _env_json("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}"),
+    "POINTS_POSSIBLE": _env_json_or_text("XQUEUE_BRIDGE_POINTS_POSSIBLE", "{}"),
 }
-TOGGLES = {"CACHE_TTL": float(os.environ.get("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5"))}
-XQUEUE_BRIDGE_USERS = json.loads(os.environ.get("XQUEUE_BRIDGE_USERS", "{}"))
+TOGGLES = {"CACHE_TTL": _env_float("XQUEUE_BRIDGE_FLAG_CACHE_TTL", "5")}
+XQUEUE_BRIDGE_USERS = _env_json("XQUEUE_BRIDGE_USERS", "{}", '{"lms": "LMS_PASSWORD", "grader": "GRADER_PASSWORD"}')
 
 # The source of the events the bridge sends (openedx/xqueue-bridge/web), as an LMS's is openedx/lms/web.
 EVENTS_SERVICE_NAME = os.environ.get("EVENTS_SERVICE_NAME", "xqueue-bridge")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EVENT_BUS_TOPIC = os.environ.get("EVENT_BUS_TOPIC", "external-grader-score")
 if REDIS_URL:
+    try:
+        import edx_event_bus_redis  # noqa: F401
+    except ImportError:
+        raise ConfigurationError(
+            "REDIS_URL turns on the Redis event bus, whose client is not installed: "
+            "pip install 'xqueue-bridge[services]'"
+        ) from None
     # openedx-events' standard producer setting; the bridge reports its failed writes (transports/bus.py).
     EVENT_BUS_PRODUCER = os.environ.get("EVENT_BUS_PRODUCER", "edx_event_bus_redis.create_producer")
     EVENT_BUS_CONSUMER = "edx_event_bus_redis.RedisEventConsumer"
@@ -237,11 +340,17 @@ if REDIS_URL:
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ACKS_LATE = True
 
+LOG_FORMAT = os.environ.get("XQUEUE_BRIDGE_LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ConfigurationError(f"XQUEUE_BRIDGE_LOG_FORMAT={LOG_FORMAT!r}: expected plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "xqueue_bridge.runtime.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("XQUEUE_BRIDGE_LOG_LEVEL", "INFO")},
     "loggers": {
         # edx-toggles warns on every flag read outside a request; the bridge reads flags its own way.

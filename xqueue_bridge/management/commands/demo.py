@@ -8,13 +8,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.runtime.cli import DEMO_HOME
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = ("Serve the bridge, move demo courses through the stages, submit, grade and deliver over real HTTP, "
             "and print what each learner sees, then the shadow report and readiness. Run it as "
             "``xqueue-bridge demo [--keep]``, which gives it a throw-away data folder.")
+    examples = [
+        "xqueue-bridge demo",
+        "xqueue-bridge demo --keep",
+    ]
 
     def handle(self, *args, **options):
         from xqueue_bridge.runtime.demo import run_demo

@@ -11,11 +11,16 @@ from django.core.management.base import BaseCommand
 
 from xqueue_bridge.arguments import bad_argument
 from xqueue_bridge.conf import get_setting
+from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.retention import purge
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Delete finished submissions older than SUBMISSION_RETENTION_DAYS days (or --days), files included."
+    examples = [
+        "xqueue-bridge purge-submissions --dry-run",
+        "xqueue-bridge purge-submissions --days 180",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=float, default=None, help="days to keep (SUBMISSION_RETENTION_DAYS)")

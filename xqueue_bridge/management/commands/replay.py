@@ -9,7 +9,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from xqueue_bridge.arguments import bad_argument, course_key
+from xqueue_bridge.cockpit.serializers import ReplaySerializer
+from xqueue_bridge.listing import WithExamples, add_format_argument, render
 from xqueue_bridge.outbox import replay
+
+COLUMNS = ["id", "submission", "course", "path", "status", "replay", "last_error"]
 
 
 def _when(value: str | None, option: str):
@@ -26,8 +30,13 @@ def _when(value: str | None, option: str):
     return parsed
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Queue dead deliveries again (fresh retry budget). --dry-run lists what would be replayed."
+    examples = [
+        "xqueue-bridge replay --course course-v1:edX+DemoX+2026 --dry-run",
+        "xqueue-bridge replay --queue test-pull --since 2026-11-25T00:00:00 --dry-run --format json",
+        "xqueue-bridge replay --id 42 --by alice",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--id", type=int, action="append", dest="ids", default=[], help="delivery id")
@@ -37,6 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--until", default=None, help="created before (ISO 8601)")
         parser.add_argument("--dry-run", action="store_true")
         parser.add_argument("--by", default="cli", help="who replays (kept in the delivery's history)")
+        add_format_argument(parser)
 
     def handle(self, *args, **options):
         if not (options["ids"] or options["course"] or options["queue"] or options["since"] or options["until"]):
@@ -45,13 +55,20 @@ class Command(BaseCommand):
             ids=options["ids"], course_id=course_key(options["course"]), queue_name=options["queue"],
             since=_when(options["since"], "--since"), until=_when(options["until"], "--until"),
         )
-        for delivery in selected:
+        listed = list(selected)
+        replayed = [] if options["dry_run"] else replay.replay(selected, changed_by=options["by"])
+        data = ReplaySerializer({"dry_run": options["dry_run"], "selected": listed, "replayed": replayed}).data
+        if options["format"] != "table":
+            rows = [dict(row) for row in data["selected"]]
+            text = render(rows, COLUMNS, "csv") if options["format"] == "csv" else render(dict(data), [], "json")
+            self.stdout.write(text, ending="")
+            return
+        for delivery in listed:
             self.stdout.write(
                 f"delivery {delivery.pk} (submission {delivery.submission_id}, {delivery.path}, "
                 f"{delivery.submission.course_id}): {replay.describe(delivery)}; last error: {delivery.last_error}"
             )
         if options["dry_run"]:
-            self.stdout.write(f"{selected.count()} deliveries would be replayed (dry run: nothing changed)")
+            self.stdout.write(f"{len(listed)} deliveries would be replayed (dry run: nothing changed)")
             return
-        replayed = replay.replay(selected, changed_by=options["by"])
         self.stdout.write(f"{len(replayed)} deliveries queued again")

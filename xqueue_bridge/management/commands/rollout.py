@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from toggles.api import TogglesError, course_ref
 from xqueue_bridge.errors import StageMoveRefused, UnknownForcedMove, UnknownStage
+from xqueue_bridge.listing import WithExamples, add_format_argument, render
 from xqueue_bridge.stage import rollout
 from xqueue_bridge.stage.decide import FLAGS_OF_STAGE
 
@@ -45,15 +46,23 @@ def _default_user() -> str:
         return "cli"
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Show and change the rollout stage of courses and orgs (course by course, then orgs, then all)."
+    examples = [
+        'xqueue-bridge rollout set course-v1:edX+DemoX+2026 shadow_callback --reason "pilot"',
+        "xqueue-bridge rollout show course-v1:edX+DemoX+2026 --format csv",
+        'xqueue-bridge rollout set edX shadow_callback --reason "whole org"',
+        "xqueue-bridge rollout history edX --format json",
+        'xqueue-bridge rollout percentage shadow_compare 10 --reason "first tenth"',
+        "xqueue-bridge rollout flags",
+    ]
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
         def action(name, help_text):
             sub = actions.add_parser(name, help=help_text, description=help_text)
-            sub.add_argument("--format", choices=("table", "json"), default="table")
+            add_format_argument(sub)
             return sub
 
         def change(sub, *, guarded=True, unseen=True):
@@ -105,6 +114,8 @@ class Command(BaseCommand):
             raise CommandError(refused.message, returncode=1) from None
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, indent=2, default=str))
+        elif options["format"] == "csv":
+            self.stdout.write(render(rows, columns, "csv"), ending="")
         else:
             self.stdout.write(_table(rows, columns))
 

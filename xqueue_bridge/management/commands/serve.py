@@ -11,9 +11,16 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from xqueue_bridge.listing import WithExamples
 
-class Command(BaseCommand):
+
+class Command(WithExamples, BaseCommand):
     help = "Migrate and serve the XQueue API over HTTP with gunicorn."
+    examples = [
+        "xqueue-bridge serve",
+        "xqueue-bridge serve --host 0.0.0.0 --port 18040 --workers 4",
+        "XQUEUE_BRIDGE_DELIVERY_MODE=worker xqueue-bridge serve --no-drainer",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -22,6 +22,7 @@ from xqueue_bridge import roles
 from xqueue_bridge.accounts import ensure_user
 from xqueue_bridge.arguments import bad_argument
 from xqueue_bridge.conf import get_setting
+from xqueue_bridge.listing import WithExamples, add_format_argument, render
 
 # ``ensure_user`` lives in xqueue_bridge.accounts (the demo uses it too); the test fixtures still import it here.
 __all__ = ["Command", "ensure_user"]
@@ -34,8 +35,24 @@ def _name_and_password(option: str, item: str) -> tuple[str, str]:
     return name, password
 
 
-class Command(BaseCommand):
-    help = "Create or update the LMS and grader accounts and their roles (--lms, --grader, --role, --queues)."
+def ensure_staff(username: str, password: str) -> bool:
+    """Create or update an operator's account (the dashboard, the API, the admin); it has no XQueue role."""
+    user, created = get_user_model().objects.get_or_create(username=username, defaults={"is_active": True})
+    user.set_password(password)
+    user.is_active = user.is_staff = user.is_superuser = True
+    user.save()
+    return created
+
+
+class Command(WithExamples, BaseCommand):
+    help = ("Create or update the LMS and grader accounts and their roles (--lms, --grader, --role, --queues), "
+            "and operators' staff accounts for the dashboard, the API and the admin (--staff).")
+    examples = [
+        "xqueue-bridge users --lms lms:LMS_PASSWORD --grader grader:GRADER_PASSWORD",
+        "xqueue-bridge users --queues grader=test-pull",
+        "xqueue-bridge users --staff operator:OPERATOR_PASSWORD",
+        "xqueue-bridge users --list --format csv",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--lms", action="append", default=[], metavar="NAME:PASSWORD",
@@ -48,12 +65,16 @@ class Command(BaseCommand):
                             help="give an existing account exactly these roles: lms, grader or none (repeatable)")
         parser.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD",
                             help="an account in the legacy xqueue group (every role until one is assigned)")
+        parser.add_argument("--staff", action="append", default=[], metavar="NAME:PASSWORD",
+                            help="an operator's staff account to create or update (repeatable)")
         parser.add_argument("--list", action="store_true", help="list the XQueue accounts and their roles")
+        add_format_argument(parser)
 
     def handle(self, *args, **options):
         if options["list"]:
-            self._list()
+            self._list(options["format"])
             return
+        staff = dict(_name_and_password("--staff", item) for item in options["staff"])
         legacy: dict[str, str] = {}
         with_role: dict[str, tuple[str, str]] = {}  # name -> (role, password)
         for name, value in (getattr(settings, "XQUEUE_BRIDGE_USERS", {}) or {}).items():
@@ -75,10 +96,13 @@ class Command(BaseCommand):
                 with_role[name] = (role, password)
         queues = self._queues(options["queues"])
         assigned = self._roles(options["role"])
-        if not (legacy or with_role or assigned or queues):
+        if not (legacy or with_role or assigned or queues or staff):
             raise bad_argument("No accounts given: set XQUEUE_BRIDGE_USERS or pass --lms, --grader or --user "
                                "NAME:PASSWORD (or --role NAME=ROLE for an existing account)")
         with transaction.atomic():
+            for name, password in staff.items():
+                created = ensure_staff(name, password)
+                self.stdout.write(f"{'created' if created else 'updated'} {name} (staff: dashboard, API, admin)")
             for name, (role, password) in with_role.items():
                 created = ensure_user(name, password, role, queues.pop(name, None) if role == roles.GRADER else None)
                 self.stdout.write(f"{'created' if created else 'updated'} {name}: {self._describe(name)}")
@@ -134,10 +158,11 @@ class Command(BaseCommand):
     def _describe(name: str) -> str:
         return roles.access_of(get_user_model().objects.get(username=name)).describe()
 
-    def _list(self) -> None:
+    def _list(self, fmt: str = "table") -> None:
         model = get_user_model()
         in_role = model.objects.filter(roles.role_groups_filter()).values("pk")
         listed = model.objects.filter(Q(pk__in=in_role) | Q(groups__name=get_setting("GROUP")))
+        rows = []
         for user in listed.distinct().order_by(model.USERNAME_FIELD).prefetch_related("groups"):
             access = roles.access_from_groups(group.name for group in user.groups.all())
             if access.legacy:
@@ -147,4 +172,9 @@ class Command(BaseCommand):
                 text = access.describe()
             if not user.is_active:
                 text += " (inactive)"
-            self.stdout.write(f"{user.username}: {text}")
+            rows.append({"username": user.username, "access": text, "active": user.is_active})
+        if fmt == "table":
+            for row in rows:
+                self.stdout.write(f"{row['username']}: {row['access']}")
+        else:
+            self.stdout.write(render(rows, ["username", "access", "active"], fmt), ending="")

@@ -7,11 +7,16 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.outbox.runners import drain, run_worker
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Deliver due results and run pending shadow comparisons until stopped (SIGINT or SIGTERM)."
+    examples = [
+        "xqueue-bridge worker --once",
+        "XQUEUE_BRIDGE_DELIVERY_MODE=worker nice xqueue-bridge worker --poll-interval 0.5",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="drain what is due now, then exit")

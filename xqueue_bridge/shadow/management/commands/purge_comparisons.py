@@ -11,11 +11,16 @@ from django.core.management.base import BaseCommand
 
 from xqueue_bridge.arguments import bad_argument
 from xqueue_bridge.conf import get_setting
+from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.report import purge
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Delete shadow comparisons older than SHADOW['RETENTION_DAYS'] days (or --days)."
+    examples = [
+        "xqueue-bridge purge-comparisons --dry-run",
+        "xqueue-bridge purge-comparisons --days 30",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=float, default=None, help="retention in days (setting RETENTION_DAYS)")

@@ -15,13 +15,19 @@ import attr
 from django.core.management.base import BaseCommand
 
 from xqueue_bridge.arguments import bad_argument, course_key, org_name
+from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.formats import readiness_csv, readiness_table
 from xqueue_bridge.shadow.readiness import Thresholds, readiness
 from xqueue_bridge.shadow.report import parse_since
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Which courses may move to the next stage (callback -> shadow_callback -> shadow_event -> event)."
+    examples = [
+        "xqueue-bridge readiness",
+        "xqueue-bridge readiness --org edX --min-comparisons 50 --min-hours 12 --format csv",
+        "xqueue-bridge readiness --course course-v1:edX+DemoX+2026 --format json",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--course", action="append", default=None, help="only this course (repeatable)")

@@ -13,12 +13,19 @@ import json
 from django.core.management.base import BaseCommand
 
 from xqueue_bridge.arguments import bad_argument, course_key, org_name
+from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.formats import report_csv, report_table
 from xqueue_bridge.shadow.report import GROUPINGS, parse_since, shadow_report
 
 
-class Command(BaseCommand):
+class Command(WithExamples, BaseCommand):
     help = "Shadow comparisons of the two delivery paths per course, org or queue (table, JSON or CSV)."
+    examples = [
+        "xqueue-bridge shadow-report",
+        "xqueue-bridge shadow-report --since 24h --by org",
+        "xqueue-bridge shadow-report --course course-v1:edX+DemoX+2026 --examples 5 --format json",
+        "xqueue-bridge shadow-report --since 2026-11-24 --by queue --format csv",
+    ]
 
     def add_arguments(self, parser):
         parser.add_argument("--since", default=None,
