@@ -39,3 +39,13 @@ def org_name(text: str | None, option: str = "--org") -> str | None:
         return validate_org(text)
     except TogglesError as exc:
         raise bad_argument(f"{option}: {exc.message}")
+
+
+def parsed(text: str | None, parse, option: str):
+    """``parse(text)`` (None stays None), or a bad-argument error naming ``option`` when it raises ValueError."""
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise bad_argument(f"{option}: {exc}")

@@ -19,9 +19,9 @@ import requests
 from django.conf import settings
 from django.db import connection
 
-from tests.support.helpers import wait_for
 from tests.support.processes import BridgeProcess, database_url, free_port
 from tests.support.proxy import PrivateRedis, TcpProxy
+from tests.support.waiting import wait_for
 
 
 def _scratch_postgresql() -> str:

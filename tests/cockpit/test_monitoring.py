@@ -7,9 +7,10 @@ import json
 import logging
 
 import pytest
+import requests
 from prometheus_client import REGISTRY
 
-from tests.conftest import COURSE, submission_for
+from tests.support.lms import COURSE, submission_for
 from xqueue_bridge import monitoring
 from xqueue_bridge.runtime.logs import JsonFormatter
 
@@ -43,7 +44,7 @@ def test_a_result_is_annotated_logged_and_counted_without_secrets(lms, grader, l
     assert names["xqueue_bridge.course"] == COURSE and names["xqueue_bridge.stage"] == "callback"
     assert names["xqueue_bridge.submission_id"] == submission_id and names["xqueue_bridge.queue"] == "test-pull"
     assert {value for name, value in attributes if name == "xqueue_bridge.endpoint"} == {
-        "submit", "get_submission", "put_result"}
+        "login", "submit", "get_submission", "put_result"}
     assert names["xqueue_bridge.path"] == "callback" and names["xqueue_bridge.outcome"] == "delivered"
     assert names["xqueue_bridge.attempt"] == 1
 
@@ -90,3 +91,23 @@ def test_health_names_a_stalled_outbox(client, db, settings):
     assert "HEALTH_MAX_DUE_AGE 300 s" in health.json()["messages"]["outbox"]
     settings.XQUEUE_BRIDGE = {**settings.XQUEUE_BRIDGE, "HEALTH_MAX_DUE_AGE": 3600}
     assert client.get("/health/").status_code == 200
+
+
+def test_every_xqueue_request_and_every_operators_api_request_carries_its_endpoint(bridge_url, grader, attributes,
+                                                                                  db):
+    """Not only a result's three requests: the status, the queue length and the operators' API are seen too."""
+    from rest_framework.test import APIClient
+
+    from tests.support import cockpit as seed
+
+    assert grader.get_queuelen("test-pull") == (True, 0)
+    assert requests.get(f"{bridge_url}/xqueue/status/", timeout=5).json()["return_code"] == 0
+    api = APIClient()
+    api.force_authenticate(seed.make_staff())
+    assert api.get("/api/v1/courses/course-v1:BridgeX+Code101+2026/").status_code in (200, 404)
+
+    endpoints = [value for name, value in attributes if name == "xqueue_bridge.endpoint"]
+    assert endpoints[:2] == ["get_queuelen", "status"]
+    assert endpoints[-1] == "api.CourseDetailView"
+    assert ("xqueue_bridge.queue", "test-pull") in attributes
+    assert ("xqueue_bridge.course", "course-v1:BridgeX+Code101+2026") in attributes

@@ -97,7 +97,7 @@ class PrivateRedis:
     def start(self) -> PrivateRedis:
         import subprocess
 
-        from tests.support.helpers import wait_for
+        from tests.support.waiting import wait_for
 
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

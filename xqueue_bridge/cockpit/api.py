@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attr
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from toggles.exceptions import TogglesError
+from xqueue_bridge import monitoring
 from xqueue_bridge.cockpit import courses, moves, serializers, stats
 from xqueue_bridge.errors import CourseMoveRefused
 from xqueue_bridge.models import Delivery, Stage
@@ -52,7 +53,15 @@ def _course(value: str) -> str:
         raise ValidationError({"course": str(exc)})
 
 
-class ListView(GenericAPIView):
+class OperatorsView(APIView):
+    """Every operators' API request carries its endpoint (and its course) as custom attributes."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        monitoring.annotate(endpoint=f"api.{type(self).__name__}", course=kwargs.get("course"))
+
+
+class ListView(OperatorsView, GenericAPIView):
     """A paginated list of rows built in Python (the number of courses, not of comparisons)."""
 
     def page(self, rows, serializer_class):
@@ -73,7 +82,7 @@ class CourseListView(ListView):
         return self.page(rows, self.serializer_class)
 
 
-class CourseDetailView(APIView):
+class CourseDetailView(OperatorsView):
     @extend_schema(
         operation_id="course_detail", responses=serializers.CourseDetailSerializer)
     def get(self, request, course: str):
@@ -83,7 +92,7 @@ class CourseDetailView(APIView):
         return Response(serializers.CourseDetailSerializer(data).data)
 
 
-class CourseMoveView(APIView):
+class CourseMoveView(OperatorsView):
     @extend_schema(
         operation_id="course_move", request=serializers.MoveRequestSerializer,
                    responses={200: serializers.MoveSerializer, 409: serializers.RefusalSerializer})
@@ -128,7 +137,7 @@ class ReadinessView(ListView):
         return self.get_paginated_response(self.serializer_class(items, many=True).data)
 
 
-class ShadowReportView(APIView):
+class ShadowReportView(OperatorsView):
     @extend_schema(
         operation_id="shadow_report",
         parameters=[OpenApiParameter("since", str, description="24h, 7d or an ISO date"),
@@ -166,7 +175,7 @@ class DeliveryListView(ListView):
         return self.page(deliveries, self.serializer_class)
 
 
-class ReplayView(APIView):
+class ReplayView(OperatorsView):
     @extend_schema(
         operation_id="deliveries_replay", request=serializers.ReplayRequestSerializer,
         responses=serializers.ReplaySerializer,
@@ -183,7 +192,7 @@ class ReplayView(APIView):
             {"dry_run": data["dry_run"], "selected": listed, "replayed": replayed}).data)
 
 
-class QueuesView(APIView):
+class QueuesView(OperatorsView):
     @extend_schema(
         operation_id="queues_list", responses=serializers.QueueLengthSerializer(many=True))
     def get(self, request):
@@ -197,7 +206,7 @@ def overview() -> dict:
             "deliveries": stats.delivery_backlog(), "latency": stats.latency()}
 
 
-class OverviewView(APIView):
+class OverviewView(OperatorsView):
     @extend_schema(
         operation_id="overview", responses=serializers.OverviewSerializer)
     def get(self, request):
@@ -208,25 +217,28 @@ BUCKET = OpenApiParameter("bucket", str, enum=list(stats.BUCKETS))
 PERIODS = OpenApiParameter("periods", OpenApiTypes.INT, description="how many hours or days, 1 to 400")
 
 
-class VolumeSeriesView(APIView):
-    @extend_schema(
-        operation_id="series_volume", parameters=[BUCKET, PERIODS, COURSE],
-        responses=serializers.VolumePointSerializer(many=True),
-    )
+class SeriesView(OperatorsView):
+    """A time series of ``stats`` by hour or day: ``series(bucket, periods, course=...)``."""
+
+    series = None
+    serializer = None
+    default_bucket, default_periods = "hour", 48
+
     def get(self, request):
-        bucket = _choice(request, "bucket", list(stats.BUCKETS), "hour")
-        series = stats.volume_series(bucket, _int(request, "periods", 48, 1, 400),
-                                     course=request.query_params.get("course"))
-        return Response(serializers.VolumePointSerializer(series, many=True).data)
+        bucket = _choice(request, "bucket", list(stats.BUCKETS), self.default_bucket)
+        points = type(self).series(bucket, _int(request, "periods", self.default_periods, 1, 400),
+                                   course=request.query_params.get("course"))
+        return Response(self.serializer(points, many=True).data)
 
 
-class MatchSeriesView(APIView):
-    @extend_schema(
-        operation_id="series_comparisons", parameters=[BUCKET, PERIODS, COURSE],
-        responses=serializers.MatchPointSerializer(many=True),
-    )
-    def get(self, request):
-        bucket = _choice(request, "bucket", list(stats.BUCKETS), "day")
-        series = stats.match_series(bucket, _int(request, "periods", 30, 1, 400),
-                                    course=request.query_params.get("course"))
-        return Response(serializers.MatchPointSerializer(series, many=True).data)
+@extend_schema_view(get=extend_schema(operation_id="series_volume", parameters=[BUCKET, PERIODS, COURSE],
+                                      responses=serializers.VolumePointSerializer(many=True)))
+class VolumeSeriesView(SeriesView):
+    series, serializer = staticmethod(stats.volume_series), serializers.VolumePointSerializer
+
+
+@extend_schema_view(get=extend_schema(operation_id="series_comparisons", parameters=[BUCKET, PERIODS, COURSE],
+                                      responses=serializers.MatchPointSerializer(many=True)))
+class MatchSeriesView(SeriesView):
+    series, serializer = staticmethod(stats.match_series), serializers.MatchPointSerializer
+    default_bucket, default_periods = "day", 30

@@ -114,6 +114,7 @@ def xqueue_view(*methods: str, session: bool = True, role: str | None = None, ov
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
+            monitoring.annotate(endpoint=view.__name__.removesuffix("_view"))
             if not _basic_auth_ok(request):
                 response = envelope(False, "HTTP basic authentication required", status=401)
                 response["WWW-Authenticate"] = 'Basic realm="xqueue"'
@@ -208,7 +209,7 @@ def submit_view(request: HttpRequest) -> JsonResponse:
     submit_request = parse_submit(request.POST)
     check_files(request.FILES)
     submission, length = queue_api.submit(submit_request, request.FILES)
-    monitoring.annotate(endpoint="submit", **monitoring.submission_fields(submission))
+    monitoring.annotate(**monitoring.submission_fields(submission))
     signals.submission_received.send(sender=Submission, submission=submission)
     return envelope(True, str(length))
 
@@ -224,14 +225,16 @@ def _queue_name(request: HttpRequest, endpoint: str) -> str:
 
 @xqueue_view("GET", role=GRADER)
 def get_queuelen_view(request: HttpRequest) -> JsonResponse:
-    return envelope(True, queue_api.queue_length(_queue_name(request, "get_queuelen")))
+    queue_name = _queue_name(request, "get_queuelen")
+    monitoring.annotate(queue=queue_name)
+    return envelope(True, queue_api.queue_length(queue_name))
 
 
 @xqueue_view("GET", role=GRADER)
 def get_submission_view(request: HttpRequest) -> JsonResponse:
     queue_name = _queue_name(request, "get_submission")
     submission = queue_api.pull(queue_name)
-    monitoring.annotate(endpoint="get_submission", queue=queue_name)
+    monitoring.annotate(queue=queue_name)
     if submission is None:
         return envelope(False, f"Queue '{queue_name}' is empty")
     monitoring.annotate(**monitoring.submission_fields(submission))
@@ -247,7 +250,7 @@ def get_submission_view(request: HttpRequest) -> JsonResponse:
 
 
 def _put_result_answer(outcome: queue_api.PutOutcome) -> JsonResponse:
-    monitoring.annotate(endpoint="put_result", accepted=outcome.accepted,
+    monitoring.annotate(accepted=outcome.accepted,
                         **monitoring.submission_fields(outcome.submission))
     if not outcome.accepted:
         log.info("reply for submission %s refused: %s", outcome.submission.pk, outcome.refusal)

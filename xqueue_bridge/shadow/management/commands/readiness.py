@@ -14,7 +14,7 @@ import json
 import attr
 from django.core.management.base import BaseCommand
 
-from xqueue_bridge.arguments import bad_argument, course_key, org_name
+from xqueue_bridge.arguments import course_key, org_name, parsed
 from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.formats import readiness_csv, readiness_table
 from xqueue_bridge.shadow.readiness import Thresholds, readiness
@@ -40,10 +40,7 @@ class Command(WithExamples, BaseCommand):
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     def handle(self, *args, **options):
-        try:
-            since = parse_since(options["since"]) if options["since"] else None
-        except ValueError as exc:
-            raise bad_argument(str(exc))
+        since = parsed(options["since"] or None, parse_since, "--since")
         thresholds = Thresholds.from_settings(
             min_comparisons=options["min_comparisons"], min_hours=options["min_hours"],
             max_mismatch_rate=options["max_mismatch_rate"], max_error_rate=options["max_error_rate"],

@@ -12,7 +12,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from xqueue_bridge.arguments import bad_argument, course_key, org_name
+from xqueue_bridge.arguments import course_key, org_name, parsed
 from xqueue_bridge.listing import WithExamples
 from xqueue_bridge.shadow.formats import report_csv, report_table
 from xqueue_bridge.shadow.report import GROUPINGS, parse_since, shadow_report
@@ -38,10 +38,7 @@ class Command(WithExamples, BaseCommand):
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     def handle(self, *args, **options):
-        try:
-            since = parse_since(options["since"]) if options["since"] else None
-        except ValueError as exc:
-            raise bad_argument(str(exc))
+        since = parsed(options["since"] or None, parse_since, "--since")
         report = shadow_report(
             since=since, by=options["by"], course=course_key(options["course"]), org=org_name(options["org"]),
             queue=options["queue"],
