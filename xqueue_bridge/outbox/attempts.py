@@ -60,12 +60,32 @@ def transmit(delivery: Delivery) -> DeliveryResult:
     return send_score_event(score_from_fields(delivery.event_data), confirmed=confirmed_ends(delivery))
 
 
-def attempt(delivery_id: int) -> DeliveryResult | None:
-    """Claim, send and record one attempt of a delivery. Returns None if it was not ours to attempt."""
-    token = _claim(delivery_id)
-    if token is None:
-        return None
-    delivery = Delivery.objects.select_related("submission").get(pk=delivery_id)
+def _held(delivery_id: int, token: str) -> Delivery | None:
+    """The delivery if ``token`` still holds its lease (it was written claimed); None once the lease expired."""
+    return (
+        Delivery.objects.select_related("submission")
+        .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_token=token, lease_expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def attempt(delivery_id: int, *, lease_token: str | None = None) -> DeliveryResult | None:
+    """
+    Claim, send and record one attempt of a delivery. Returns None if it was not ours to attempt.
+    ``lease_token``: the row was written claimed under it (``queueing.enqueue``), so no claim is taken;
+    a lease that expired meanwhile is not ours any more (the drainer claims the row afresh).
+    """
+    if lease_token is None:
+        token = _claim(delivery_id)
+        if token is None:
+            return None
+        delivery = Delivery.objects.select_related("submission").get(pk=delivery_id)
+    else:
+        token = lease_token
+        delivery = _held(delivery_id, token)
+        if delivery is None:
+            log.info("delivery %s: its lease expired before the attempt started; the drainer claims it", delivery_id)
+            return None
     if superseded(delivery.submission):
         _withdraw(delivery, token)
         return None
