@@ -334,6 +334,31 @@ def test_a_runner_that_comes_to_a_claimed_delivery_after_its_lease_expired_leave
     assert Delivery.objects.get().status == "delivered"
 
 
+def test_the_ends_that_took_a_result_are_kept_with_the_outcome_or_without_it_when_the_lease_was_lost(
+    queue, lms_server
+):
+    from xqueue_bridge.data import DeliveryResult, EndOutcome
+    from xqueue_bridge.models import DeliveryEnd
+
+    with bridge_settings(DELIVERY_MODE="worker", DELIVERY_RETRY=FAST_RETRY):
+        queue.grade(1)
+        delivery = Delivery.objects.select_related("submission").get()
+        lost = attempts._claim(delivery.pk)
+        Delivery.objects.update(lease_token="someone-else")  # the lease passed to another attempt
+        attempts._record(delivery, lost, DeliveryResult(
+            ok=False, duration=0.1, error="bus down", ends=(EndOutcome("lms"), EndOutcome("bus", error="down"))))
+        assert dict(DeliveryEnd.objects.values_list("end", "status")) == {"lms": "confirmed", "bus": "pending"}
+        assert Delivery.objects.get().last_error == ""  # the outcome was not ours to record
+
+        Delivery.objects.update(lease_token="", lease_expires_at=None)
+        mine = attempts._claim(delivery.pk)
+        delivery.refresh_from_db()
+        attempts._record(delivery, mine, DeliveryResult(ok=True, duration=0.1, ends=(EndOutcome("bus"),)))
+    assert dict(DeliveryEnd.objects.values_list("end", "status")) == {"lms": "confirmed", "bus": "confirmed"}
+    assert dict(DeliveryEnd.objects.values_list("end", "attempts")) == {"lms": 1, "bus": 2}
+    assert Delivery.objects.get().status == "delivered"
+
+
 def test_a_send_that_crashes_releases_its_lease_and_is_retried(queue, lms_server, monkeypatch):
     def crash(delivery):
         raise OSError("a bug in a transport")
