@@ -167,6 +167,7 @@ TOP: dict[str, Callable] = {
     "SUBMISSION_RETENTION_DAYS": positive, "SHADOW": any_value, "READINESS": any_value, "GUARDRAIL": any_value,
     "SWITCH_OFF": any_value, "LMS_GROUP": text, "GRADER_GROUP": text, "RECEIVING_ENDS_SECRET": any_value,
     "EVENT_RECEIVERS": dotted_paths, "PLUGIN_URL_PREFIX": url_prefix, "SERVICE_SECRET_MIN_LENGTH": positive_int,
+    "ROLE_CACHE_TTL": not_negative,
 }
 NESTED: dict[str, dict[str, Callable]] = {
     "SHADOW": {
