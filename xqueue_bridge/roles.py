@@ -91,6 +91,7 @@ def access_of(user) -> Access:
 # Per process: user pk -> (monotonic time read, the role settings it was read under, its access).
 _cached: dict[int, tuple[float, tuple, Access]] = {}
 _cached_lock = threading.Lock()
+_generation = 0  # moved on by each forget: a read begun before a forget is not kept
 
 
 def cached_access_of(user) -> Access:
@@ -109,18 +110,22 @@ def cached_access_of(user) -> Access:
     now = time.monotonic()
     with _cached_lock:
         hit = _cached.get(user.pk)
+        generation = _generation
     if hit is not None and hit[1] == names and now - hit[0] < ttl:
         return hit[2]
     access = access_of(user)
     with _cached_lock:
-        _cached[user.pk] = (now, names, access)
+        if generation == _generation:
+            _cached[user.pk] = (now, names, access)
     return access
 
 
 def forget_cached_access(sender=None, **kwargs) -> None:
-    """Drop the cached roles of every account (a group membership changed in this process)."""
+    """Drop the cached roles of every account (a group membership, a group or an account changed here)."""
+    global _generation
     with _cached_lock:
         _cached.clear()
+        _generation += 1
 
 
 def role_groups_filter(prefix: str = "") -> Q:
