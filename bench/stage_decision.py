@@ -119,7 +119,8 @@ def cold_costs(course_ids: list[str]) -> dict:
     out: dict = {}
     cache.clear()
     timed("cold_first_decision")
-    rollout.set_stage(course_ids[0], "shadow_event", reason="benchmark change", changed_by="bench")
+    rollout.set_stage(course_ids[0], "shadow_event", reason="benchmark change", changed_by="bench",
+                      force=True, allow_unseen=True)
     timed("first_decision_after_one_change")
     return out
 

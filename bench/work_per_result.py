@@ -1,12 +1,14 @@
 """
 The work the bridge does per result, counted: queries and write transactions per step, and where each runs.
 
-In one process, on a throwaway SQLite home (DELIVERY_MODE "worker", so that nothing starts behind the
-bench's back): a grader logs in, then for each stage one answer is submitted, pulled, replied to, and its
-delivery attempted by hand; the callback goes over HTTP to the bridge's own ``xqueue_callback`` served by a
-thread of this process. Every statement on every connection is recorded with the step it belongs to; a
-write transaction is a COMMIT after at least one write, or a write in autocommit. The request thread does
-``login``, ``get_submission`` and ``put_result``; everything else runs after the grader has its answer.
+In one process, on a throwaway SQLite home, with DELIVERY_MODE "sync": the runner attempts a delivery right
+after its put_result commits, under the lease the row was written with, as the thread pool of ``serve``
+does (there in a thread of its own, after the grader has its answer; here it is counted as a step of its
+own). A grader logs in, then for each stage one answer is submitted, pulled and replied to; the callback
+goes over HTTP to the bridge's own ``xqueue_callback`` served by a thread of this process. Every
+statement on every connection is recorded with the step it belongs to; a write transaction is a COMMIT
+after at least one write, or a write in autocommit. The request thread does ``login``,
+``get_submission`` and ``put_result``; the rest is the work behind the grader's answer.
 
 Prints a table and writes ``bench/results/work_per_result.json``. Run: ``python -m bench.work_per_result``.
 """
@@ -58,7 +60,7 @@ def main() -> dict:
     home = Path(tempfile.mkdtemp(prefix="xqb-bench-work-"))
     os.environ.update({
         "XQUEUE_BRIDGE_HOME": str(home), "DJANGO_SETTINGS_MODULE": "xqueue_bridge.runtime.settings",
-        "XQUEUE_BRIDGE_QUEUES": ",".join(STAGES), "XQUEUE_BRIDGE_DELIVERY_MODE": "worker",
+        "XQUEUE_BRIDGE_QUEUES": ",".join(STAGES), "XQUEUE_BRIDGE_DELIVERY_MODE": "sync",
         "XQUEUE_BRIDGE_LOG_LEVEL": "WARNING", "XQUEUE_BRIDGE_FLAG_CACHE_TTL": "0",
     })
     os.environ.pop("DATABASE_URL", None)
@@ -73,8 +75,7 @@ def main() -> dict:
 
     from xqueue_bridge.keys import quote_slashes
     from xqueue_bridge.management.commands.users import ensure_user
-    from xqueue_bridge.models import Delivery
-    from xqueue_bridge.outbox.attempts import attempt
+    from xqueue_bridge.outbox import runners
     from xqueue_bridge.runtime.clients import make_body, make_header
     from xqueue_bridge.runtime.wsgi import application
     from xqueue_bridge.shadow import experiment
@@ -111,6 +112,16 @@ def main() -> dict:
             _step.name = outer
 
     experiment.compare_result = labelled_compare
+    original_attempt = runners.attempt
+
+    def labelled_attempt(delivery_id, **kwargs):
+        outer, _step.name = step(), "delivery attempt (after the answer)"
+        try:
+            return original_attempt(delivery_id, **kwargs)
+        finally:
+            _step.name = outer
+
+    runners.attempt = labelled_attempt
 
     server: WSGIServer = make_server("127.0.0.1", 0, application, handler_class=_QuietHandler)
     threading.Thread(target=server.serve_forever, name="receiving end (LMS's xqueue_callback)", daemon=True).start()
@@ -129,7 +140,8 @@ def main() -> dict:
         for stage in STAGES:
             _step.name = "setup"
             course = f"course-v1:Work+{stage.replace('_', '')}+2026"
-            rollout.set_stage(course, stage, reason="benchmark", changed_by="bench")
+            rollout.set_stage(course, stage, reason="benchmark", changed_by="bench",
+                              force=True, allow_unseen=True)
             usage = f"block-v1:Work+{stage.replace('_', '')}+2026+type@problem+block@p1"
             key = secrets.token_hex(16)
             learners.begin_attempt(course, usage, "1", "anon-1", key)
@@ -147,15 +159,12 @@ def main() -> dict:
                 "xqueue_body": json.dumps({"correct": True, "score": 1.0, "msg": "<p>ok</p>"})}).json()
             assert answer["return_code"] == 0, answer
             _step.name = "setup"
-            delivery = Delivery.objects.get(submission__course_id=course)
-            _step.name = "delivery attempt (after the answer)"
-            attempt(delivery.pk)
-            _step.name = "setup"
             report[stage] = {name: {**c, "statements": statements[name]} for name, c in counts.items()
                              if name != "setup"}
     finally:
         server.shutdown()
         BaseDatabaseWrapper._commit = original_commit
+        runners.attempt = original_attempt
     print(f"{'step':<40} " + " ".join(f"{s:>22}" for s in STAGES))
     steps = list(dict.fromkeys(name for stage in STAGES for name in report[stage]))
     for name in steps:

@@ -15,6 +15,7 @@ from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, L
 from tests.support.events import receiving_end
 from tests.support.lms import COURSE, FakeLms, callback_url, new_block, usage_key_for
 from xqueue_bridge.accounts import ensure_user
+from xqueue_bridge.roles import forget_cached_access
 from xqueue_bridge.runtime.clients import GraderClient, LmsClient
 from xqueue_bridge.sink import learners
 from xqueue_bridge.stage import rollout
@@ -23,6 +24,12 @@ from xqueue_bridge.stage.decide import FLAGS_OF_STAGE, stage_name
 # tests/lms_host is a project of its own (the bridge as an LMS plugin): collected only with its settings.
 HOST_SETTINGS = "tests.lms_host.settings"
 collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") == HOST_SETTINGS else ["lms_host"]
+
+
+@pytest.fixture(autouse=True)
+def _roles_read_afresh():
+    """Each test's accounts are new: no roles cached by an earlier test's account of the same id."""
+    forget_cached_access()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ found through the ``lms.djangoapp`` entry point by edx-django-utils, as edx-plat
 from django.apps import AppConfig
 from django.core import checks
 from django.db import DatabaseError
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from edx_django_utils.plugins import PluginSettings, PluginSignals, PluginURLs
 
 LMS = "lms.djangoapp"  # edx-platform's ProjectType.LMS, the entry point group
@@ -42,11 +42,15 @@ class XQueueBridgeConfig(AppConfig):
     }
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
         from toggles import proposals
         from xqueue_bridge import signals
         from xqueue_bridge.checks import check_settings
         from xqueue_bridge.outbox.runners import start_attempt
         from xqueue_bridge.plugin.receivers import register_event_receivers
+        from xqueue_bridge.roles import forget_cached_access
         from xqueue_bridge.stage.guard import guard_admin_change
 
         checks.register(check_event_path_reaches_someone, checks.Tags.compatibility)
@@ -57,6 +61,13 @@ class XQueueBridgeConfig(AppConfig):
         # The same dispatch_uid as the plugin signal config: connected once, whoever connects first.
         signals.delivery_enqueued.connect(start_attempt, dispatch_uid="xqueue_bridge.start_attempt")
         register_event_receivers()
+        # A role changed in this process takes effect at once; in another, within ROLE_CACHE_TTL.
+        m2m_changed.connect(forget_cached_access, sender=get_user_model().groups.through,
+                            dispatch_uid="xqueue_bridge.roles.memberships")
+        for model in (Group, get_user_model()):  # renamed or deleted groups; accounts deleted or made anew
+            name = model._meta.label_lower
+            post_save.connect(forget_cached_access, sender=model, dispatch_uid=f"xqueue_bridge.roles.saved.{name}")
+            post_delete.connect(forget_cached_access, sender=model, dispatch_uid=f"xqueue_bridge.roles.deleted.{name}")
         # The toggles admin's add forms move stages too: they obey the same guard as the rollout API.
         proposals.register_guard(guard_admin_change)
 

@@ -168,6 +168,7 @@ TOP: dict[str, Callable] = {
     "SWITCH_OFF": any_value, "LMS_GROUP": text, "GRADER_GROUP": text, "RECEIVING_ENDS_SECRET": any_value,
     "EVENT_RECEIVERS": dotted_paths, "PLUGIN_URL_PREFIX": url_prefix, "SERVICE_SECRET_MIN_LENGTH": positive_int,
     "HEALTH_MAX_DUE_AGE": positive, "METRICS_WINDOW_HOURS": positive,
+    "ROLE_CACHE_TTL": not_negative,
 }
 NESTED: dict[str, dict[str, Callable]] = {
     "SHADOW": {

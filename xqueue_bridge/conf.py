@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     #   get_submission and put_result. A member of "<GRADER_GROUP>:<queue>" (e.g. "xqueue-grader:python")
     #   grades that queue only.
     "GRADER_GROUP": "xqueue-grader",
+    # .. setting_name: XQUEUE_BRIDGE['ROLE_CACHE_TTL']
+    # .. setting_default: 5
+    # .. setting_description: Seconds a process keeps an account's roles (its groups) between two XQueue
+    #   requests instead of reading them each time. A role taken away by another process (the admin, ``xqueue-bridge
+    #   users``) takes effect within this; in the same process, and a deactivated account, at once. 0: read each time.
+    "ROLE_CACHE_TTL": 5,
     # .. setting_name: XQUEUE_BRIDGE['SERVICE_SECRET_MIN_LENGTH']
     # .. setting_default: 32
     # .. setting_description: Passwords of XQueue accounts set by ``xqueue-bridge users`` at least this long are

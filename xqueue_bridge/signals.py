@@ -17,7 +17,8 @@ reply_accepted = Signal()
 reply_refused = Signal()
 # sender=Submission; kwargs: submission, reply (str): the accepted reply sent again (answered as a success)
 reply_duplicated = Signal()
-# sender=Delivery; kwargs: delivery_id (int): a delivery committed as pending, to start now
+# sender=Delivery; kwargs: delivery_id (int): a delivery committed as pending, to start now; lease_token
+# (str or None): the lease the row was written with (DELIVERY_MODE "thread", "sync"), to attempt it under
 delivery_enqueued = Signal()
 # sender=Delivery; kwargs: delivery, result (DeliveryResult), final (bool: delivered or dead)
 delivery_finished = Signal()

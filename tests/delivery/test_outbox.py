@@ -269,6 +269,96 @@ def test_a_delivery_claimed_by_a_process_that_died_is_claimed_again_after_the_le
     assert (delivery.status, delivery.last_error) == ("delivered", "")
 
 
+def test_in_sync_and_thread_mode_a_delivery_is_written_claimed_and_attempted_once_under_that_lease(
+    queue, lms_server, monkeypatch
+):
+    claims = []
+    real_claim = attempts._claim
+    monkeypatch.setattr(attempts, "_claim", lambda delivery_id: claims.append(delivery_id) or real_claim(delivery_id))
+    seen_at_commit = {}
+
+    def look_from_another_connection(call):
+        delivery = Delivery.objects.get(submission__lms_key=call["key"])
+        seen_at_commit.update(attempts=delivery.attempts, leased=bool(delivery.lease_token))
+        connection.close()
+
+    lms_server.on_call = look_from_another_connection
+    for mode in ("sync", "thread"):
+        with bridge_settings(DELIVERY_MODE=mode):
+            submission = queue.grade(1)[0]
+            runners.wait_for_threads()
+        delivery = Delivery.objects.get(submission=submission)
+        assert (delivery.status, delivery.attempts, delivery.lease_token) == ("delivered", 1, "")
+        assert seen_at_commit == {"attempts": 1, "leased": True}  # committed claimed, before the send
+        assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]
+    assert claims == []  # no separate claim was taken
+
+
+def test_a_delivery_written_claimed_whose_process_died_is_claimed_again_after_the_lease(queue, lms_server):
+    started = []
+
+    def process_dies_before_the_attempt(sender=None, *, delivery_id, lease_token=None, **kwargs):
+        started.append((delivery_id, lease_token))
+
+    signals.delivery_enqueued.disconnect(dispatch_uid="xqueue_bridge.start_attempt")
+    signals.delivery_enqueued.connect(process_dies_before_the_attempt, dispatch_uid="test-dies")
+    try:
+        with bridge_settings(DELIVERY_MODE="thread"):
+            submission = queue.grade(1)[0]
+    finally:
+        signals.delivery_enqueued.disconnect(dispatch_uid="test-dies")
+        signals.delivery_enqueued.connect(runners.start_attempt, dispatch_uid="xqueue_bridge.start_attempt")
+    delivery = Delivery.objects.get()
+    assert started == [(delivery.pk, delivery.lease_token)] and delivery.lease_token
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+
+    assert runners.drain() == 0  # while its lease lasts, the drainer leaves it alone
+    assert lms_server.calls == []
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))  # the lease runs out
+    assert runners.drain() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert lms_server.updates[submission.lms_key] == [json.dumps(REPLY)]
+
+
+def test_a_runner_that_comes_to_a_claimed_delivery_after_its_lease_expired_leaves_it(queue, lms_server):
+    with bridge_settings(DELIVERY_MODE="worker"):
+        queue.grade(1)
+    delivery = Delivery.objects.get()
+    token = attempts._claim(delivery.pk)
+    Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert attempts.attempt(delivery.pk, lease_token=token) is None  # expired: the drainer's to claim
+    assert attempts.attempt(delivery.pk, lease_token="not-the-lease") is None
+    assert lms_server.calls == []
+    assert runners.drain() == 1
+    assert Delivery.objects.get().status == "delivered"
+
+
+def test_the_ends_that_took_a_result_are_kept_with_the_outcome_or_without_it_when_the_lease_was_lost(
+    queue, lms_server
+):
+    from xqueue_bridge.data import DeliveryResult, EndOutcome
+    from xqueue_bridge.models import DeliveryEnd
+
+    with bridge_settings(DELIVERY_MODE="worker", DELIVERY_RETRY=FAST_RETRY):
+        queue.grade(1)
+        delivery = Delivery.objects.select_related("submission").get()
+        lost = attempts._claim(delivery.pk)
+        Delivery.objects.update(lease_token="someone-else")  # the lease passed to another attempt
+        attempts._record(delivery, lost, DeliveryResult(
+            ok=False, duration=0.1, error="bus down", ends=(EndOutcome("lms"), EndOutcome("bus", error="down"))))
+        assert dict(DeliveryEnd.objects.values_list("end", "status")) == {"lms": "confirmed", "bus": "pending"}
+        assert Delivery.objects.get().last_error == ""  # the outcome was not ours to record
+
+        Delivery.objects.update(lease_token="", lease_expires_at=None)
+        mine = attempts._claim(delivery.pk)
+        delivery.refresh_from_db()
+        attempts._record(delivery, mine, DeliveryResult(ok=True, duration=0.1, ends=(EndOutcome("bus"),)))
+    assert dict(DeliveryEnd.objects.values_list("end", "status")) == {"lms": "confirmed", "bus": "confirmed"}
+    assert dict(DeliveryEnd.objects.values_list("end", "attempts")) == {"lms": 1, "bus": 2}
+    assert Delivery.objects.get().status == "delivered"
+
+
 def test_a_send_that_crashes_releases_its_lease_and_is_retried(queue, lms_server, monkeypatch):
     def crash(delivery):
         raise OSError("a bug in a transport")

@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 from io import StringIO
 
+import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.support.accounts import GRADER_PASSWORD, GRADER_USER, LMS_PASSWORD, LMS_USER
+from tests.support.config import bridge_settings
 from tests.support.grading import REPLY, Queue
+from xqueue_bridge import roles
 from xqueue_bridge.apps import check_legacy_accounts
 from xqueue_bridge.management.commands.users import ensure_user
 from xqueue_bridge.models import Submission
@@ -156,3 +161,45 @@ def test_roles_are_groups_an_operator_can_assign_in_the_admin(bridge_url):
     )
     assert admin.is_staff  # staff operate; no XQueue role makes an account staff
     assert not get_user_model().objects.get(username=GRADER_USER).is_staff
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(roles.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_roles_are_read_once_per_ttl_and_one_removed_by_another_process_ends_within_it(transactional_db, clock):
+    ensure_user("cached", "pw", role="grader")
+    user = get_user_model().objects.get(username="cached")
+    with bridge_settings(ROLE_CACHE_TTL=5):
+        assert roles.cached_access_of(user).grader
+        with CaptureQueriesContext(connection) as reads:
+            assert roles.cached_access_of(user).grader
+        assert len(reads) == 0
+        user.groups.through.objects.filter(user=user).delete()  # as another process would: no signal here
+        clock[0] += 4.9
+        assert roles.cached_access_of(user).grader  # within the bound the role is still held
+        clock[0] += 0.2
+        assert not roles.cached_access_of(user).any  # past it, it is gone
+        with bridge_settings(ROLE_CACHE_TTL=0):
+            ensure_user("cached", "pw", role="grader")
+            with CaptureQueriesContext(connection) as reads:
+                assert roles.cached_access_of(user).grader
+            assert len(reads) == 1  # 0: read every time
+
+
+def test_a_role_removed_in_this_process_or_a_deactivated_account_is_refused_at_once(bridge_url, clock):
+    grader = GraderClient(bridge_url, GRADER_USER, GRADER_PASSWORD)
+    assert grader.login()
+    url = f"{bridge_url}/xqueue/get_queuelen/"
+    assert grader.session.get(url, params={"queue_name": "test-pull"}).status_code == 200
+    call_command("users", "--role", f"{GRADER_USER}=lms", stdout=StringIO())
+    assert grader.session.get(url, params={"queue_name": "test-pull"}, allow_redirects=False).status_code == 403
+
+    call_command("users", "--role", f"{GRADER_USER}=grader", stdout=StringIO())
+    assert grader.session.get(url, params={"queue_name": "test-pull"}).status_code == 200
+    get_user_model().objects.filter(username=GRADER_USER).update(is_active=False)  # no signal: a queryset update
+    response = grader.session.get(url, params={"queue_name": "test-pull"}, allow_redirects=False)
+    assert response.status_code != 200

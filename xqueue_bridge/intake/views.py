@@ -37,7 +37,7 @@ from xqueue_bridge.errors import InvalidRequest, NotInGroup, PayloadTooLarge, Re
 from xqueue_bridge.intake import queue_api
 from xqueue_bridge.intake.parsing import check_files, check_queue, parse_reply, parse_submit
 from xqueue_bridge.models import Submission
-from xqueue_bridge.roles import GRADER, LMS, Access, access_of
+from xqueue_bridge.roles import GRADER, LMS, Access, access_of, cached_access_of
 from xqueue_bridge.text import excerpt, require_storable
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def _no_role(username: str) -> str:
 def _check_role(request: HttpRequest, role: str | None, endpoint: str) -> JsonResponse | None:
     """None if the account may call ``endpoint``; else the 403 that says why. Keeps its access on the request."""
     username = excerpt(request.user.get_username())
-    access = request.xqueue_access = access_of(request.user)
+    access = request.xqueue_access = cached_access_of(request.user)
     if not access.any:
         return _error(NotInGroup(f"User {username} {_no_role(request.user.get_username())}"))
     if role == LMS and not access.lms or role == GRADER and not access.grader:

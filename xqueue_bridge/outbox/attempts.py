@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from datetime import timedelta
 
 import attr
@@ -60,12 +61,32 @@ def transmit(delivery: Delivery) -> DeliveryResult:
     return send_score_event(score_from_fields(delivery.event_data), confirmed=confirmed_ends(delivery))
 
 
-def attempt(delivery_id: int) -> DeliveryResult | None:
-    """Claim, send and record one attempt of a delivery. Returns None if it was not ours to attempt."""
-    token = _claim(delivery_id)
-    if token is None:
-        return None
-    delivery = Delivery.objects.select_related("submission").get(pk=delivery_id)
+def _held(delivery_id: int, token: str) -> Delivery | None:
+    """The delivery if ``token`` still holds its lease (it was written claimed); None once the lease expired."""
+    return (
+        Delivery.objects.select_related("submission")
+        .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_token=token, lease_expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def attempt(delivery_id: int, *, lease_token: str | None = None) -> DeliveryResult | None:
+    """
+    Claim, send and record one attempt of a delivery. Returns None if it was not ours to attempt.
+    ``lease_token``: the row was written claimed under it (``queueing.enqueue``), so no claim is taken;
+    a lease that expired meanwhile is not ours any more (the drainer claims the row afresh).
+    """
+    if lease_token is None:
+        token = _claim(delivery_id)
+        if token is None:
+            return None
+        delivery = Delivery.objects.select_related("submission").get(pk=delivery_id)
+    else:
+        token = lease_token
+        delivery = _held(delivery_id, token)
+        if delivery is None:
+            log.info("delivery %s: its lease expired before the attempt started; the drainer claims it", delivery_id)
+            return None
     if superseded(delivery.submission):
         _withdraw(delivery, token)
         return None
@@ -100,54 +121,65 @@ def _withdraw(delivery: Delivery, token: str) -> None:
 
 
 def _record(delivery: Delivery, token: str, result: DeliveryResult) -> None:
+    """
+    Record the attempt's outcome, if the lease is still ours, in one write transaction with the outcome at
+    each receiving end (which is kept whoever holds the lease: the end did take the result).
+    """
     now = timezone.now()
-    mine = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.PENDING)
-    pending = Delivery.Status.PENDING
     # Redact before cutting to length, so that no part of a secret survives at the cut.
     secrets_ = (delivery.submission.lms_key, delivery.submission.pullkey)
     error = redact(result.error or "", *secrets_)[:MAX_ERROR_CHARS]
     result = attr.evolve(result, error=error or None)
-    if result.ends:  # each end's outcome is a fact, whoever holds the lease now
-        record_ends(delivery, result.ends, {
-            outcome.end: redact(outcome.error, *secrets_)[:MAX_ERROR_CHARS] for outcome in result.ends if outcome.error
-        })
-    final = True
+    # One write transaction for the ends and the outcome (and a dead delivery's notice to the learner).
+    with transaction.atomic() if result.ends or not result.ok else nullcontext():
+        if result.ends:  # each end's outcome is a fact, whoever holds the lease now
+            record_ends(delivery, result.ends, {
+                outcome.end: redact(outcome.error, *secrets_)[:MAX_ERROR_CHARS]
+                for outcome in result.ends if outcome.error
+            })
+        updated, final = _record_outcome(delivery, token, result, now)
+    if not updated:
+        log.warning("delivery %s: lease lost before the outcome was recorded; another attempt owns it",
+                    delivery.pk)
+        return
+    if delivery.status == Delivery.Status.DEAD:
+        log.error("delivery %s of submission %s given up after %s attempts: %s",
+                  delivery.pk, delivery.submission_id, delivery.attempts, result.error or "")
+    elif not final:
+        log.warning("delivery %s of submission %s failed (attempt %s), will retry: %s",
+                    delivery.pk, delivery.submission_id, delivery.attempts, result.error or "")
+    delivery.last_error = result.error or ""
+    signals.delivery_finished.send(sender=Delivery, delivery=delivery, result=result, final=final)
+
+
+def _record_outcome(delivery: Delivery, token: str, result: DeliveryResult, now) -> tuple[int, bool]:
+    """Move the delivery on by the outcome (inside ``_record``'s transaction); (rows updated, final)."""
+    mine = Delivery.objects.filter(pk=delivery.pk, lease_token=token, status=Delivery.Status.PENDING)
+    pending = Delivery.Status.PENDING
+    error = result.error or ""
     if result.ok:
         updated = Delivery.move(
             mine, pending, Delivery.Status.DELIVERED, finished_at=now, duration=result.duration,
             lease_token="", lease_expires_at=None, last_error="",
         )
         delivery.status = Delivery.Status.DELIVERED
-    else:
-        policy = RetryPolicy.from_settings()
-        age = (now - delivery.budget_started_at).total_seconds()
-        if not result.retryable or policy.exhausted(delivery.attempts, age):
-            with transaction.atomic():
-                updated = Delivery.move(
-                    mine, pending, Delivery.Status.DEAD, finished_at=now, last_error=error,
-                    lease_token="", lease_expires_at=None,
-                )
-                if updated:
-                    _notify_learner(delivery)
+        return updated, True
+    policy = RetryPolicy.from_settings()
+    age = (now - delivery.budget_started_at).total_seconds()
+    if not result.retryable or policy.exhausted(delivery.attempts, age):
+        updated = Delivery.move(
+            mine, pending, Delivery.Status.DEAD, finished_at=now, last_error=error,
+            lease_token="", lease_expires_at=None,
+        )
+        if updated:
+            _notify_learner(delivery)
             delivery.status = Delivery.Status.DEAD
-            if updated:
-                log.error("delivery %s of submission %s given up after %s attempts: %s",
-                          delivery.pk, delivery.submission_id, delivery.attempts, error)
-        else:
-            final = False
-            updated = mine.update(
-                next_attempt_at=now + timedelta(seconds=policy.delay(delivery.attempts)),
-                last_error=error, lease_token="", lease_expires_at=None,
-            )
-            if updated:
-                log.warning("delivery %s of submission %s failed (attempt %s), will retry: %s",
-                            delivery.pk, delivery.submission_id, delivery.attempts, error)
-    if not updated:
-        log.warning("delivery %s: lease lost before the outcome was recorded; another attempt owns it",
-                    delivery.pk)
-        return
-    delivery.last_error = error
-    signals.delivery_finished.send(sender=Delivery, delivery=delivery, result=result, final=final)
+        return updated, True
+    updated = mine.update(
+        next_attempt_at=now + timedelta(seconds=policy.delay(delivery.attempts)),
+        last_error=error, lease_token="", lease_expires_at=None,
+    )
+    return updated, False
 
 
 def _notify_learner(dead: Delivery) -> None:

@@ -2,7 +2,8 @@
 The receiving ends of one event-path delivery: which confirmed the result, so that a retry sends only to
 those that have not (an event reaches the bus once per result unless the bus write itself failed).
 
-An end's confirmation is kept even when the attempt lost its lease: the end did take the result.
+An end's confirmation is kept even when the attempt lost its lease: the end did take the result. The
+attempt records its ends in the same write transaction as its outcome (``attempts._record``).
 """
 
 from __future__ import annotations

@@ -41,13 +41,16 @@ def register_drainer(drainer: Callable[[int], int]) -> None:
 # --- after commit ------------------------------------------------------------------------------------
 
 
-def start_attempt(sender=None, *, delivery_id: int, **kwargs) -> None:
-    """Receiver of ``signals.delivery_enqueued``: start an attempt the way DELIVERY_MODE says."""
+def start_attempt(sender=None, *, delivery_id: int, lease_token: str | None = None, **kwargs) -> None:
+    """
+    Receiver of ``signals.delivery_enqueued``: start an attempt the way DELIVERY_MODE says (``lease_token``:
+    the row was written claimed, attempt it under that lease; another runner leaves it to expire).
+    """
     mode = get_setting("DELIVERY_MODE")
     if mode == "sync":
-        attempt(delivery_id)
+        attempt(delivery_id, lease_token=lease_token)
     elif mode == "thread":
-        _submit_to_pool(delivery_id)
+        _submit_to_pool(delivery_id, lease_token)
     elif mode == "celery":
         _send_celery_task(delivery_id)
     elif mode != "worker":
@@ -74,18 +77,18 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def _in_thread(delivery_id: int) -> None:
+def _in_thread(delivery_id: int, lease_token: str | None = None) -> None:
     close_old_connections()  # as a request does: drop a connection past CONN_MAX_AGE or broken
     try:
-        attempt(delivery_id)
+        attempt(delivery_id, lease_token=lease_token)
     except Exception:  # never lose the thread; the row stays pending and the worker retries it
         log.exception("delivery %s: attempt failed unexpectedly; it stays pending", delivery_id)
     finally:
         close_old_connections()  # keeps the pool thread's connection for the next attempt within CONN_MAX_AGE
 
 
-def _submit_to_pool(delivery_id: int) -> None:
-    future = _pool().submit(_in_thread, delivery_id)
+def _submit_to_pool(delivery_id: int, lease_token: str | None = None) -> None:
+    future = _pool().submit(_in_thread, delivery_id, lease_token)
     with _executor_lock:
         _in_flight.add(future)
     future.add_done_callback(_forget)
