@@ -286,8 +286,8 @@ def print_row(row: dict) -> None:
     shadow = ""
     if "shadow" in row:
         s = row["shadow"]
-        shadow = (f", compared {s['done_by_last_delivery']}/{s['results']} by the last delivery, "
-                  f"lag p99 {s['lag_p99_s']} s")
+        shadow = (f", compared or shed {s['done_by_last_delivery']}/{s['results']} by the last delivery, "
+                  f"shed {s.get('shed', 0)}, lag p99 {s['lag_p99_s']} s")
     print(f"{row['database']:>10} {row['target']:>15} {row['graders']} grader(s): {row['results_per_s']:6.1f} "
           f"results/s, put_result p50/p99 {row['put_result_p50_ms']}/{row['put_result_p99_ms']} ms, "
           f"login max {row['login_max_ms']} ms, delivered {row['delivered']}/{row['results']}"
@@ -323,15 +323,15 @@ def table(rows: list[dict]) -> str:
     """The results as an RST grid the README includes."""
     floor = {(r["database"], r["graders"]): r["results_per_s"] for r in rows if r["target"] == "floor"}
     header = ("database", "target", "graders", "results/s", "x floor", "put p50/p99 ms", "get p99 ms",
-              "login max ms", "exactly once", "shadow: compared by last delivery, lag p99")
+              "login max ms", "exactly once", "shadow: compared or shed by last delivery, shed, lag p99")
     lines = []
     for r in rows:
         base = floor.get((r["database"], r["graders"]))
         shadow = ""
         if "shadow" in r:
             s = r["shadow"]
-            shadow = f"{s['done_by_last_delivery']}/{s['results']}, {s['lag_p99_s']:.2f} s" if s["lag_p99_s"] \
-                is not None else f"{s['done_by_last_delivery']}/{s['results']}"
+            shadow = f"{s['done_by_last_delivery']}/{s['results']}, {s.get('shed', 0)} shed"
+            shadow += f", {s['lag_p99_s']:.2f} s" if s["lag_p99_s"] is not None else ""
         lines.append((r["database"], r["target"], str(r["graders"]), f"{r['results_per_s']:.1f}",
                       f"{r['results_per_s'] / base:.2f}" if base else "-",
                       f"{r['put_result_p50_ms']} / {r['put_result_p99_ms']}", str(r["get_submission_p99_ms"]),

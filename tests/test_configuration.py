@@ -29,6 +29,8 @@ BAD_SETTINGS = [
     ({"DELIVERY_RETRY": {"max_age": -1}}, "XQUEUE_BRIDGE['DELIVERY_RETRY']"),
     ({"SHADOW": {"SAMPLE_RATE": 2}}, "XQUEUE_BRIDGE['SHADOW']['SAMPLE_RATE'] = 2: expected a fraction from 0 to 1"),
     ({"SHADOW": {"IGNORE_RULES": ["points_roundign"]}}, "names unknown rules 'points_roundign'"),
+    ({"SHADOW": {"MAX_LAG": 0}}, "XQUEUE_BRIDGE['SHADOW']['MAX_LAG'] = 0: expected a number above 0, or None"),
+    ({"SHADOW": {"MAX_LAG": 0.01}}, "at or below SHADOW['START_DELAY'] (0.05), so every comparison would be shed"),
     ({"READINESS": {"BLOCK_ON_RECORD_DIFFERENCES": "yes"}}, "['BLOCK_ON_RECORD_DIFFERENCES'] = 'yes': expected True"),
     ({"GUARDRAIL": {"ENABLED": True, "MAX_ERROR_RATE": "5%"}}, "['MAX_ERROR_RATE'] = '5%': expected a number"),
     ({"SWITCH_OFF": {"RECENT_DAYS": 0}}, "['RECENT_DAYS'] = 0: expected a number above 0"),

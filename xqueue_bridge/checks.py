@@ -38,6 +38,15 @@ def positive_int(value) -> None:
     _number(value, integer=True)
 
 
+def optional_positive(value) -> None:
+    if value is None:
+        return
+    try:
+        _number(value)
+    except InvalidSettingValue as exc:
+        raise InvalidSettingValue(f"{exc}, or None") from None
+
+
 def not_negative(value) -> None:
     _number(value, strict=False)
 
@@ -174,7 +183,7 @@ NESTED: dict[str, dict[str, Callable]] = {
     "SHADOW": {
         "SAMPLE_RATE": fraction, "COURSE_SAMPLE_RATES": any_value, "NOISE_BASELINE": boolean,
         "STORE_FULL_VALUES": boolean, "RETENTION_DAYS": not_negative, "START_DELAY": not_negative,
-        "CLEAN_RULES": any_value, "IGNORE_RULES": any_value,
+        "MAX_LAG": optional_positive, "CLEAN_RULES": any_value, "IGNORE_RULES": any_value,
     },
     "READINESS": {
         "MIN_COMPARISONS": not_negative_int, "MIN_HOURS": not_negative, "MAX_MISMATCH_RATE": fraction,
@@ -230,6 +239,10 @@ def check_settings(app_configs=None, **kwargs) -> list[checks.Error]:
     return errors
 
 
+def _real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _relations() -> list[checks.Error]:
     """Settings that are each fine but do not fit together."""
     errors = []
@@ -242,6 +255,13 @@ def _relations() -> list[checks.Error]:
             3, "'MAX_REPLY_BYTES'", reply,
             f"above Django's DATA_UPLOAD_MAX_MEMORY_SIZE ({upload}), which refuses such replies first: "
             "raise DATA_UPLOAD_MAX_MEMORY_SIZE or lower MAX_REPLY_BYTES",
+        ))
+    shadow = get_setting("SHADOW")
+    lag, delay = (shadow.get("MAX_LAG"), shadow.get("START_DELAY")) if isinstance(shadow, dict) else (None, None)
+    if _real(lag) and _real(delay) and lag <= delay:
+        errors.append(_error(
+            3, "'SHADOW']['MAX_LAG'", lag,
+            f"at or below SHADOW['START_DELAY'] ({delay:g}), so every comparison would be shed: raise it",
         ))
     if get_setting("DELIVERY_MODE") == "celery" and get_setting("CELERY_APP") is None:
         try:

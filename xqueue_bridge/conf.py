@@ -262,6 +262,14 @@ DEFAULTS: dict[str, Any] = {
         #   per process, each starting no sooner than this many seconds after its trigger, so that the
         #   grader's answer is out first.
         "START_DELAY": 0.05,
+        # .. setting_name: XQUEUE_BRIDGE['SHADOW']['MAX_LAG']
+        # .. setting_default: 5.0
+        # .. setting_description: With DELIVERY_MODE "thread", the most seconds a comparison may start after
+        #   its trigger. One that would start later is not conducted: it is kept as "shed" with the reason
+        #   (how many were waiting, how far behind), counted by the report, readiness and ``/metrics`` but
+        #   in no rate, so the comparisons stay within this of their results under any load. None: never
+        #   shed (comparisons then trail a sustained overload without bound). docs/decisions/0013.
+        "MAX_LAG": 5.0,
         # .. setting_name: XQUEUE_BRIDGE['SHADOW']['CLEAN_RULES']
         # .. setting_default: ["nbsp", "collapse_whitespace", "points_precision"]
         # .. setting_description: Named normalizations applied, in order, to both observations before

@@ -3,7 +3,8 @@ Control process of the bridge (``bench._control`` protocol), under the standalon
 
 ``seed`` puts a course in a stage and submits answers over HTTP as the LMS does (each learner's problem
 recorded in the standalone sink first, as capa does on submit); ``wait`` follows every result to the
-learner, and in a shadow stage every comparison, and reports how far behind the comparisons were.
+learner, and in a shadow stage every comparison, and reports how far behind the comparisons were and how
+many were shed under load (SHADOW["MAX_LAG"]).
 """
 
 import os
@@ -91,7 +92,8 @@ def wait(queue: str, n: int, timeout: float, shadow: bool = False) -> dict:
 
 
 def _shadow_report(course: str, n: int, deadline: float, last_delivery) -> dict:
-    """Comparisons done when the last result reached its learner, their lag, and the backlog over time."""
+    """Comparisons done (or shed) when the last result reached its learner, the lag of those conducted, how
+    many were shed, and the backlog over time (results neither compared nor shed yet, each second)."""
     compared = Comparison.objects.filter(course_id=course, trigger=Comparison.Trigger.RESULT).exclude(
         status=Comparison.Status.PENDING)
     deliveries = Delivery.objects.filter(submission__course_id=course, kind=Delivery.Kind.RESULT)
@@ -99,10 +101,12 @@ def _shadow_report(course: str, n: int, deadline: float, last_delivery) -> dict:
     while compared.count() < sampled and time.monotonic() < deadline:
         time.sleep(0.05)
         close_old_connections()
-    pairs = list(compared.values_list("compared_at", "delivery__finished_at"))
+    # Shed rows (SHADOW["MAX_LAG"]) leave the backlog when shed, but their lag is no comparison's.
+    rows = list(compared.values_list("compared_at", "delivery__finished_at", "status"))
+    pairs = [(done, delivered) for done, delivered, status in rows if status != Comparison.Status.SHED]
     lags = [(done - delivered).total_seconds() for done, delivered in pairs if done and delivered]
     finished = sorted(d.timestamp() for d in deliveries.values_list("finished_at", flat=True) if d)
-    done_at = sorted(done.timestamp() for done, _ in pairs if done)
+    done_at = sorted(done.timestamp() for done, _, _ in rows if done)
     backlog = []
     if finished:
         start, step = finished[0], 1.0
@@ -111,7 +115,7 @@ def _shadow_report(course: str, n: int, deadline: float, last_delivery) -> dict:
             backlog.append(sum(1 for f in finished if f <= t) - sum(1 for d in done_at if d <= t))
             t += step
     return {
-        "comparisons": len(pairs), "results": sampled,
+        "comparisons": len(pairs), "results": sampled, "shed": len(rows) - len(pairs),
         "done_by_last_delivery": sum(1 for done in done_at if last_delivery and done <= last_delivery.timestamp()),
         "statuses": dict(compared.values_list("status").annotate(c=Count("id"))),
         "lag_p50_s": _percentile(lags, 0.5), "lag_p99_s": _percentile(lags, 0.99), "lag_max_s": max(lags, default=None),

@@ -82,7 +82,8 @@ class DatabaseCollector(Collector):
         )
         window = float(get_setting("METRICS_WINDOW_HOURS"))
         comparisons = GaugeMetricFamily(
-            "xqueue_bridge_comparisons", f"Shadow comparisons of the last {window:g} h by stage and verdict",
+            "xqueue_bridge_comparisons",
+            f"Shadow comparisons of the last {window:g} h by stage and verdict (shed: not compared, over MAX_LAG)",
             labels=["stage", "verdict"],
         )
         for (stage, verdict), count in sorted(stats.comparisons_by_verdict(window).items()):

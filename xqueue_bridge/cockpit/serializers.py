@@ -29,6 +29,7 @@ class ReadinessSerializer(serializers.Serializer):
     record_differences = serializers.IntegerField()
     record_difference_rate = serializers.FloatField(allow_null=True)
     notes = serializers.ListField(child=serializers.CharField())
+    shed = serializers.IntegerField(help_text="sampled results shed under load, in no count or rate")
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -149,6 +150,7 @@ class MatchPointSerializer(serializers.Serializer):
     mismatched = serializers.IntegerField()
     ignored = serializers.IntegerField()
     errored = serializers.IntegerField()
+    shed = serializers.IntegerField(help_text="sampled but not compared: the shadow thread was over MAX_LAG behind")
     match_rate = serializers.FloatField(allow_null=True)
 
 

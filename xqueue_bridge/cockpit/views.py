@@ -44,7 +44,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
         "volume_total": {key: sum(point[key] for point in volume) for key in ("callback", "event", "failure_notice")},
         "match_chart": charts.rate_line(matches, "match_rate", f"Learner-visible match rate per {bucket}"),
         "match_total": {key: sum(point[key] for point in matches)
-                        for key in ("matched", "mismatched", "ignored", "errored")},
+                        for key in ("matched", "mismatched", "ignored", "errored", "shed")},
         "queues": stats.queue_lengths(),
         "history": rollout.history(limit=15),
         "colors": charts.COLORS,

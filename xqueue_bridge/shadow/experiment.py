@@ -11,12 +11,14 @@ For a submission in ``shadow_callback`` or ``shadow_event`` whose course samples
   on it, as it exists nowhere else) and decided after commit. The worker's drainer decides whatever is
   left pending, including what a dead process left.
 
-Where (``later``): with DELIVERY_MODE "thread" (the embedded default) in one thread per process of its
-own, each comparison starting no sooner than SHADOW["START_DELAY"] after its trigger, so that its CPU
+Where (``scheduling.later``): with DELIVERY_MODE "thread" (the embedded default) in one thread per process
+of its own, each comparison starting no sooner than SHADOW["START_DELAY"] after its trigger, so that its CPU
 work (two dry runs, an Avro round trip, HTML canonicalization) neither holds up a delivery thread nor
-competes for the interpreter with the grader's answer; with "celery" and "worker" in the task or worker
+competes for the interpreter with the grader's answer, and no later than SHADOW["MAX_LAG"]: one the thread
+reaches later is not conducted but recorded ``shed`` with the reason (one insert or update), so the
+comparisons keep up under any load and none goes uncounted; with "celery" and "worker" in the task or worker
 that finished the delivery (refused and duplicate replies by the worker's drainer); with "sync" inline.
-See docs/decisions/0008 for the measurements behind this.
+See docs/decisions/0008 and 0013 for the measurements behind this.
 
 Publishing writes the verdict (a pending row only if it is still pending: two processes may conduct the
 same comparison, both dry runs are pure and the first write wins), then the guardrail looks at the course.
@@ -27,14 +29,10 @@ delivery or the request.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import attr
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,6 +53,7 @@ from xqueue_bridge.shadow.observe import (
     unchanged,
 )
 from xqueue_bridge.shadow.sampling import org_of, sampled
+from xqueue_bridge.shadow.scheduling import later
 
 log = logging.getLogger(__name__)
 
@@ -123,50 +122,50 @@ def compare_result(delivery: Delivery) -> list[str]:
     return statuses
 
 
-# --- off the request path ---------------------------------------------------------------------------
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
+# --- off the request path (where: ``scheduling``) --------------------------------------------------
 
 
-def _shadow_thread() -> ThreadPoolExecutor:
-    """One thread per process for comparisons: they never hold up a delivery thread."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xqb-shadow")
-        return _executor
+def _shed_fields(reason: str) -> dict:
+    fields = {"status": Comparison.Status.SHED, "error": reason[:2000], "compared_at": timezone.now()}
+    if not get_setting("SHADOW")["STORE_FULL_VALUES"]:
+        fields["reply"] = ""
+    return fields
 
 
-def _in_shadow_thread(job: Callable[[], object], due: float) -> None:
-    try:
-        # Start no sooner than START_DELAY after the trigger: the grader's answer is on its way by then,
-        # and the comparison's CPU work does not compete with it. A backlog does not wait again.
-        time.sleep(max(0.0, due - time.monotonic()))
-        job()
-    except Exception:
-        log.exception("shadow comparison failed unexpectedly")
-    finally:
-        connection.close()
+def shed_result(delivery: Delivery, reason: str) -> list[str]:
+    """
+    Record the result of a final delivery of a sampled shadow submission as shed (not compared: the shadow
+    thread was too far behind), one cheap insert; returns the statuses written, maybe none.
+    """
+    submission = delivery.submission
+    if delivery.kind != Delivery.Kind.RESULT or not submission.shadowed or not sampled(submission):
+        return []
+    done = set(Comparison.objects.filter(delivery=delivery).values_list("noise", flat=True))
+    rows = [
+        _new(submission, Comparison.Trigger.RESULT, path, noise, delivery=delivery, **_shed_fields(reason))
+        for path, noise in _candidates(submission) if noise not in done
+    ]
+    Comparison.objects.bulk_create(rows)
+    return [row.status for row in rows]
 
 
-def later(job: Callable[[], object]) -> None:
-    """Run ``job`` now (DELIVERY_MODE "sync", "celery", "worker"), or in the shadow thread ("thread")."""
-    if get_setting("DELIVERY_MODE") != "thread":
-        job()
-        return
-    due = time.monotonic() + float(get_setting("SHADOW")["START_DELAY"])
-    _shadow_thread().submit(_in_shadow_thread, job, due)
+def shed_pending(ids, reason: str) -> int:
+    """Record the pending comparisons of ``ids`` still pending as shed; returns how many."""
+    return Comparison.objects.filter(pk__in=list(ids), status=Comparison.Status.PENDING).update(
+        **_shed_fields(reason)
+    )
 
 
 def run_after_commit(ids: list[int]) -> None:
     """Decide pending comparisons once the reply is committed: inline ("sync"), in the shadow thread
-    ("thread"), or by the worker's drainer ("celery", "worker")."""
+    ("thread", shed past MAX_LAG), or by the worker's drainer ("celery", "worker")."""
     if not ids:
         return
     mode = get_setting("DELIVERY_MODE")
     if mode in ("sync", "thread"):
-        transaction.on_commit(lambda: later(lambda: run_all(ids)), robust=True)
+        transaction.on_commit(
+            lambda: later(lambda: run_all(ids), lambda reason: shed_pending(ids, reason)), robust=True
+        )
 
 
 # --- conduct -----------------------------------------------------------------------------------------
@@ -327,7 +326,7 @@ def ready_ids(limit: int) -> list[int]:
 def settled(hours: float = 24.0) -> bool:
     """
     Whether shadow mode has caught up: no pending comparison, and every result delivered or given up in
-    the last ``hours`` for a sampled shadow submission compared. For the demo, tests and benchmarks (it
+    the last ``hours`` for a sampled shadow submission compared or shed. For the demo, tests and benchmarks (it
     reads every such delivery); operators read ``xqueue-bridge shadow-report`` instead.
     """
     if Comparison.objects.filter(status=Comparison.Status.PENDING).exists():

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from xqueue_bridge.shadow.readiness import CourseReadiness, Thresholds
+from xqueue_bridge.shadow.readiness import CourseReadiness, Thresholds, shed_line
 
 
 def _pct(rate) -> str:
@@ -39,8 +39,9 @@ def _rules_lines(report: dict) -> list[str]:
                      f"{', '.join(report['former_clean_rules'])}")
     stored = "full values" if report["store_full_values"] else "diff and digests only"
     noise = "on" if report["noise_baseline"] else "off"
+    bound = "none" if report["max_lag"] is None else f"{report['max_lag']:g} s"
     lines.append(f"Sample rate {report['sample_rate']:g} (course rates: {len(report['course_sample_rates'])}); "
-                 f"noise baseline {noise}; stored: {stored}")
+                 f"noise baseline {noise}; stored: {stored}; shed past MAX_LAG {bound}")
     return lines
 
 
@@ -62,6 +63,8 @@ def report_table(report: dict) -> str:
             f"mismatched {group['mismatched']}, ignored {group['ignored']}, errored {group['errored']}; "
             f"match rate {_pct(group['match_rate'])}, mismatch rate {_pct(group['mismatch_rate'])}"
         )
+        if group["shed"]:
+            lines.append(f"  {shed_line(group['shed'], group['comparisons'])}")
         learner, record = group["learner_visible"], group["record"]
         lines.append(
             f"  what the learner gets: mismatched {learner['mismatched']} ({_pct(learner['mismatch_rate'])})"
@@ -103,7 +106,7 @@ def _counts(counts: dict) -> str:
 
 REPORT_COLUMNS = [
     "group", "stage", "control_path", "candidate_path", "comparisons", "pending", "matched", "mismatched",
-    "ignored", "errored", "match_rate", "mismatch_rate", "error_rate", "learner_mismatched",
+    "ignored", "errored", "shed", "shed_rate", "match_rate", "mismatch_rate", "error_rate", "learner_mismatched",
     "learner_mismatch_rate", "learner_categories", "record_differences", "record_difference_rate",
     "record_categories", "control_p50_ms", "control_p99_ms",
     "candidate_p50_ms", "candidate_p99_ms", "mismatched_fields", "categories", "ignored_by",
@@ -148,7 +151,7 @@ def thresholds_line(thresholds: Thresholds) -> str:
 
 READINESS_COLUMNS = [
     "course", "stage", "next_stage", "ready", "comparisons", "hours", "mismatch_rate", "error_rate",
-    "record_differences", "why", "record_categories", "notes",
+    "record_differences", "why", "record_categories", "notes", "shed",
 ]
 
 
@@ -158,7 +161,7 @@ def _readiness_row(item: CourseReadiness) -> dict:
         "ready": item.state if item.state in ("no data", "last stage") else "yes" if item.ready else "no",
         "comparisons": item.comparisons, "hours": item.hours,
         "mismatch_rate": item.mismatch_rate, "error_rate": item.error_rate,
-        "record_differences": item.record_differences, "why": "; ".join(item.reasons),
+        "record_differences": item.record_differences, "shed": item.shed, "why": "; ".join(item.reasons),
         "record_categories": _counts(item.record_categories), "notes": "; ".join(item.notes),
     }
 

@@ -7,7 +7,7 @@ its last guardrail move at the latest) and at least MIN_COMPARISONS results, eit
 maximum:
 
 * the **mismatch rate**: mismatched / decided comparisons of its shadow_event and event submissions
-  (the noise baseline left out);
+  (the noise baseline and comparisons shed under load left out);
 * the **error rate**: results the event path failed. From comparisons: those whose control (the event
   path) ended in an error (a refused reply, an undeliverable result...; a duplicate is none) or that
   errored. For ``event``
@@ -77,7 +77,7 @@ def compared_window(course_id: str, since: datetime) -> Window:
     statuses = Comparison.Status
     counts = Comparison.objects.filter(
         course_id=course_id, stage__in=GUARDED, noise=False, created_at__gte=since
-    ).exclude(status=statuses.PENDING).aggregate(
+    ).exclude(status__in=Comparison.UNCOUNTED).aggregate(  # shed under load: no evidence either way
         total=Count("id"),
         decided=Count("id", filter=Q(status__in=Comparison.DECIDED)),
         mismatched=Count("id", filter=Q(status=statuses.MISMATCHED)),

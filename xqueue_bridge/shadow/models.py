@@ -7,7 +7,8 @@ That of a refused or duplicate reply (no delivery) is written ``pending`` in the
 so it commits or rolls back with the reply and a process that dies before comparing leaves it to the
 worker. Grader replies may hold learner code and personal data: by default a decided comparison keeps the
 differing scalar fields (points, correctness, error...), digests of both normalized observations and of
-the feedback, and never the reply itself (docs/decisions/0008).
+the feedback, and never the reply itself (docs/decisions/0008). A sampled result the shadow thread was too
+far behind to compare is kept as ``shed`` with the reason, so that it is counted, never silently missing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Comparison(models.Model):
         MISMATCHED = "mismatched", "mismatched: the paths differ (see the differing fields)"
         IGNORED = "ignored", "ignored: every difference is an accepted one (ignore rules)"
         ERRORED = "errored", "errored: the candidate or the comparator failed"
+        SHED = "shed", "shed: sampled but not compared, the shadow thread was over MAX_LAG behind"
 
     class Trigger(models.TextChoices):
         RESULT = "result", "an accepted reply, compared once its delivery is final"
@@ -34,6 +36,8 @@ class Comparison(models.Model):
         DUPLICATE = "duplicate", "an accepted reply sent again by the grader"
 
     DECIDED = (Status.MATCHED, Status.MISMATCHED, Status.IGNORED)
+    # Not evidence either way: waiting, or shed under load (docs/decisions/0013). Rates leave them out.
+    UNCOUNTED = (Status.PENDING, Status.SHED)
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="comparisons")
     delivery = models.ForeignKey(
@@ -72,7 +76,7 @@ class Comparison(models.Model):
     # A refused reply exists nowhere else: kept while pending, cleared once compared (unless full values).
     reply = models.TextField(blank=True, default="")
     context = models.JSONField(default=dict, blank=True)  # trigger facts: {"attempt": 2, "given_up": false}
-    error = models.TextField(blank=True, default="", help_text="why the comparison errored")
+    error = models.TextField(blank=True, default="", help_text="why the comparison errored or was shed")
     created_at = models.DateTimeField(default=timezone.now)
     compared_at = models.DateTimeField(null=True, blank=True)
 

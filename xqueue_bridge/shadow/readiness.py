@@ -6,7 +6,8 @@ READINESS["MIN_COMPARISONS"] comparisons, the first at least MIN_HOURS ago, an e
 MAX_ERROR_RATE and a **learner-visible** mismatch rate at or below MAX_MISMATCH_RATE: what the learner
 gets is the question (docs/decisions/0011). Differences of record (the event's integer ``points_earned``,
 a path's error that changes nothing the learner sees) are counted beside it with their categories, and
-block only with READINESS["BLOCK_ON_RECORD_DIFFERENCES"], held to the same maximum rate.
+block only with READINESS["BLOCK_ON_RECORD_DIFFERENCES"], held to the same maximum rate. Results shed
+under load (SHADOW["MAX_LAG"]) are no evidence either way: a note counts them, no figure does.
 
 A course no submission has named is "no data", never ready; a callback course with submissions may start
 shadowing; an event course is at the last stage. ``register`` hands ``check`` to the stage guard
@@ -80,6 +81,7 @@ class CourseReadiness:
     record_difference_rate: float | None = None
     record_categories: dict = attr.field(factory=dict)  # {category: count}
     notes: tuple[str, ...] = ()  # what the operator should know that blocks nothing
+    shed: int = 0  # sampled results shed under load (SHADOW["MAX_LAG"]): in no count and no rate
 
 
 def _percent(rate: float) -> str:
@@ -92,7 +94,8 @@ def _course_figures(course_id: str, stage: str, start: datetime | None) -> dict:
     )
     if start is not None:
         comparisons = comparisons.filter(created_at__gte=start)
-    rows = list(comparisons.values(
+    shed = comparisons.filter(status=Comparison.Status.SHED).count()
+    rows = list(comparisons.exclude(status=Comparison.Status.SHED).values(
         "status", "categories", "created_at", "learner_status", "record_status", "learner_categories",
         "record_categories",
     ))
@@ -113,8 +116,18 @@ def _course_figures(course_id: str, stage: str, start: datetime | None) -> dict:
         "record_categories": dict(record_categories.most_common()),
         "error_rate": errored / (decided + errored) if rows else None,
         "errored": errored,
+        "shed": shed,
         "top": top,
     }
+
+
+def shed_line(shed: int, compared: int) -> str:
+    """What shedding under load means for the figures (docs/decisions/0013)."""
+    return (
+        f"{shed} of {shed + compared} sampled results shed under load (not compared: the shadow thread was "
+        f"over SHADOW['MAX_LAG'] behind), counted in no rate; to compare them all, lower the sample rate or "
+        f"compare in `xqueue-bridge worker`"
+    )
 
 
 def _record_lines(figures: dict, thresholds: Thresholds) -> tuple[list[str], list[str]]:
@@ -179,6 +192,8 @@ def course_readiness(course_id: str, stage: str, thresholds: Thresholds, *, sinc
         )
     record_reasons, notes = _record_lines(figures, thresholds)
     reasons += record_reasons
+    if figures["shed"]:
+        notes.append(shed_line(figures["shed"], figures["compared"]))
     if last_move is not None:
         reasons.append(f"counted from the guardrail's move back on {last_move:%Y-%m-%d %H:%M} UTC")
     ready = not [reason for reason in reasons if not reason.startswith("counted from")]
@@ -193,7 +208,7 @@ def course_readiness(course_id: str, stage: str, thresholds: Thresholds, *, sinc
         None if figures["error_rate"] is None else round(figures["error_rate"], 4), tuple(reasons),
         state=READY if ready else NOT_READY, record_differences=figures["record"],
         record_difference_rate=None if figures["record_rate"] is None else round(figures["record_rate"], 4),
-        record_categories=figures["record_categories"], notes=tuple(notes),
+        record_categories=figures["record_categories"], notes=tuple(notes), shed=figures["shed"],
     )
 
 

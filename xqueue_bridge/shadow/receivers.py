@@ -12,7 +12,7 @@ import logging
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.models import Delivery, Submission
-from xqueue_bridge.shadow import experiment
+from xqueue_bridge.shadow import experiment, scheduling
 from xqueue_bridge.shadow.models import Comparison
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,10 @@ def on_reply_duplicated(sender, submission: Submission, reply: str, **kwargs) ->
 
 
 def on_delivery_finished(sender, delivery: Delivery, final: bool, **kwargs) -> None:
-    """After a delivery's outcome is recorded: compare the result it delivered (see ``experiment.later``)."""
+    """After a delivery's outcome is recorded: compare the result it delivered (see ``scheduling.later``)."""
     if not final or delivery.kind != Delivery.Kind.RESULT or not delivery.submission.shadowed:
         return
-    experiment.later(lambda: _compare(delivery))
+    scheduling.later(lambda: _compare(delivery), lambda reason: _shed(delivery, reason))
 
 
 def _compare(delivery: Delivery) -> None:
@@ -58,3 +58,10 @@ def _compare(delivery: Delivery) -> None:
         experiment.compare_result(delivery)
     except Exception:  # e.g. the database went away: this result goes uncompared, the learner is served
         log.exception("shadow comparison of delivery %s not recorded", delivery.pk)
+
+
+def _shed(delivery: Delivery, reason: str) -> None:
+    try:
+        experiment.shed_result(delivery, reason)
+    except Exception:
+        log.exception("shed comparison of delivery %s not recorded", delivery.pk)

@@ -8,7 +8,9 @@ the record says counted apart; ``purge`` applies the retention period. Rates:
 * match rate = matched / decided, mismatch rate = mismatched / decided, where decided = matched +
   mismatched + ignored (ignored comparisons differ only in accepted ways);
 * error rate = errored / compared, where compared = decided + errored (the comparator or the candidate
-  failed: no evidence either way).
+  failed: no evidence either way);
+* shed rate = shed / (compared + shed): sampled results not compared because the shadow thread was more
+  than SHADOW["MAX_LAG"] behind (docs/decisions/0013); they are in no other rate.
 
 The noise baseline is counted apart and never in readiness.
 """
@@ -137,8 +139,8 @@ def _group(key: str, stage: str, rows: list[dict], noise: list[dict], pending: i
             ignored_by.update(row["ignored_by"])
     noise_status = Counter(row["status"] for row in noise)
     noise_decided = noise_status["matched"] + noise_status["mismatched"] + noise_status["ignored"]
-    first = min((row["created_at"] for row in rows), default=None)
-    last = max((row["created_at"] for row in rows), default=None)
+    first = min((row["created_at"] for row in rows if row["status"] != Comparison.Status.SHED), default=None)
+    last = max((row["created_at"] for row in rows if row["status"] != Comparison.Status.SHED), default=None)
     sample = rows[0] if rows else noise[0]
     return {
         "group": key,
@@ -151,6 +153,9 @@ def _group(key: str, stage: str, rows: list[dict], noise: list[dict], pending: i
         "mismatched": status["mismatched"],
         "ignored": status["ignored"],
         "errored": status["errored"],
+        # Sampled but not compared, the shadow thread over MAX_LAG behind: in no rate (docs/decisions/0013).
+        "shed": status["shed"],
+        "shed_rate": _rate(status["shed"], compared + status["shed"]),
         "match_rate": _rate(status["matched"], decided),
         "mismatch_rate": _rate(status["mismatched"], decided),
         "error_rate": _rate(status["errored"], compared),
@@ -212,6 +217,7 @@ def shadow_report(*, since: datetime | None = None, by: str = "course", course: 
         "former_clean_rules": sorted(rules_seen - set(shadow["CLEAN_RULES"])),
         "sample_rate": shadow["SAMPLE_RATE"],
         "course_sample_rates": shadow["COURSE_SAMPLE_RATES"],
+        "max_lag": shadow["MAX_LAG"],
         "noise_baseline": shadow["NOISE_BASELINE"],
         "store_full_values": shadow["STORE_FULL_VALUES"],
         "groups": groups,

@@ -1,9 +1,10 @@
 """
 ``xqueue-bridge shadow-report``: how often the two paths agree, per course, org or queue and stage.
 
-For each group: comparisons, matched / mismatched / ignored / errored and the match rate, mismatches by
-field and by category with examples (scalar values; the feedback as a digest unless STORE_FULL_VALUES),
-p50/p99 durations of the control and the candidate, the noise baseline, and the rules in force.
+For each group: comparisons, matched / mismatched / ignored / errored and the match rate, the results shed
+under load (SHADOW["MAX_LAG"], in no rate), mismatches by field and by category with examples (scalar
+values; the feedback as a digest unless STORE_FULL_VALUES), p50/p99 durations of the control and the
+candidate, the noise baseline, and the rules in force.
 """
 
 from __future__ import annotations
