@@ -128,8 +128,9 @@ class Worker(Child):
     """``xqueue-bridge worker``: the only one delivering when the serves run with DELIVERY_MODE "worker"."""
 
     def __init__(self, env: dict):
+        # Unbuffered, so that its "worker started" line reaches the file while it runs.
         super().__init__([sys.executable, "-m", "xqueue_bridge", "worker",
-                          "--poll-interval", str(WORKER_POLL_INTERVAL)], env)
+                          "--poll-interval", str(WORKER_POLL_INTERVAL)], {**env, "PYTHONUNBUFFERED": "1"})
 
     def wait_ready(self, timeout: float = 30.0) -> Worker:
         deadline = time.monotonic() + timeout
