@@ -81,8 +81,9 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 	touch $@
 
 # The run of record (bench/scale.py): every target side by side, SQLite, PostgreSQL and MariaDB, 1 and 4
-# graders, and one serve against two (DELIVERY_MODE worker).
-bench: $(VENV)/.tests $(BENCH_VENV)/.installed services
+# graders, and one serve against two (DELIVERY_MODE worker). The databases only: no browser to install.
+bench: $(VENV)/.tests $(BENCH_VENV)/.installed
+	scripts/ensure-services
 	$(BIN)/python -m bench
 
 clean:
