@@ -9,21 +9,28 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 
 def database_options(url: str) -> dict:
-    """A DATABASES entry for a ``sqlite:///path`` or ``postgres://user@host:port/name`` URL."""
+    """A DATABASES entry for a ``sqlite:///path``, ``postgres://`` or ``mysql://user@host:port/name`` URL."""
     if url.startswith("sqlite:///"):
         # What every SQLite target of the benchmark runs with: WAL, a busy timeout, IMMEDIATE transactions.
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": url.removeprefix("sqlite:///"),
                 "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
                             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}}
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
-    return {"ENGINE": "django.db.backends.postgresql", "NAME": parts.path.lstrip("/"),
-            "USER": parts.username or "", "PASSWORD": parts.password or "", "HOST": parts.hostname or "",
-            "PORT": str(parts.port or 5432), "CONN_MAX_AGE": 60}
+    entry = {"NAME": parts.path.lstrip("/"), "USER": parts.username or "", "PASSWORD": parts.password or "",
+             "HOST": parts.hostname or "", "CONN_MAX_AGE": 60}
+    if parts.scheme == "mysql":
+        # PyMySQL stands in for mysqlclient (no compiler needed), with the options the bridge's settings
+        # give MariaDB: utf8mb4 and READ COMMITTED.
+        import pymysql
+
+        pymysql.install_as_MySQLdb()
+        return {**entry, "ENGINE": "django.db.backends.mysql", "PORT": str(parts.port or 3306),
+                "OPTIONS": {"charset": "utf8mb4", "isolation_level": "read committed"}}
+    return {**entry, "ENGINE": "django.db.backends.postgresql", "PORT": str(parts.port or 5432)}
 
 
 def serve(commands: dict[str, Callable[..., object]]) -> None:

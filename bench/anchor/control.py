@@ -1,7 +1,6 @@
 """Control process of the edx-submissions anchor (``bench._control`` protocol)."""
 
 import os
-import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.anchor.settings")
 
@@ -9,22 +8,25 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
-from django.db.models import Count, Max  # noqa: E402
+from django.db import connection  # noqa: E402
 from submissions import api  # noqa: E402
 
 from bench._control import serve  # noqa: E402
+from bench._plain import grader_account, wait_for_sink  # noqa: E402
 from bench.anchor.models import SinkRow  # noqa: E402
 
 
 def setup(username: str, password: str) -> None:
+    if connection.vendor == "mysql":
+        # edx-submissions 4.0.2's 0006 converts the uuid columns that Django before 5 made char(32) on
+        # MariaDB, naming two tables that have none, so it fails on a fresh database; there Django 5.2
+        # makes the columns uuid already. It is marked applied, as on a database it converted.
+        call_command("migrate", "submissions", "0001_squashed_0005_CreateTeamModel", interactive=False, verbosity=0)
+        call_command("migrate", "submissions", "0006_mariadb_uuid_conversion", fake=True, interactive=False,
+                     verbosity=0)
     call_command("migrate", run_syncdb=True, interactive=False, verbosity=0)
-    user, _ = User.objects.get_or_create(username=username)
-    user.set_password(password)
-    user.save()
-    user.groups.add(Group.objects.get_or_create(name="xqueue")[0])
+    grader_account(username, password)
 
 
 def seed(queue: str, n: int) -> int:
@@ -37,15 +39,7 @@ def seed(queue: str, n: int) -> int:
 
 
 def wait(queue: str, n: int, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    rows = SinkRow.objects.filter(queue_name=queue)
-    while rows.count() < n and time.monotonic() < deadline:
-        time.sleep(0.05)
-        close_old_connections()
-    per_item = rows.values("submission_id").annotate(times=Count("id"))
-    last = rows.aggregate(last=Max("created_at"))["last"]
-    return {"delivered": rows.count(), "results": per_item.count(),
-            "doubled": per_item.filter(times__gt=1).count(), "last_delivery_at": last.timestamp() if last else None}
+    return wait_for_sink(SinkRow.objects.filter(queue_name=queue), "submission_id", n, timeout)
 
 
 if __name__ == "__main__":

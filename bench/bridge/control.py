@@ -43,7 +43,9 @@ def course_of(queue: str) -> str:
     return f"course-v1:Bench+{queue.replace('_', '').replace('-', '')}+2026"
 
 
-def seed(queue: str, n: int, stage: str, base_url: str, password: str) -> int:
+def seed(queue: str, n: int, stage: str, base_url: str, password: str, callback_urls: list[str] | None = None) -> int:
+    """Submit ``n`` answers through ``base_url``; their callbacks go to ``callback_urls`` in turn (or ``base_url``)."""
+    callback_urls = callback_urls or [base_url]
     course = course_of(queue)
     rollout.set_stage(course, stage, reason="benchmark", changed_by="bench", force=True, allow_unseen=True)
     answers = []
@@ -51,7 +53,8 @@ def seed(queue: str, n: int, stage: str, base_url: str, password: str) -> int:
         usage = f"block-v1:{course.removeprefix('course-v1:')}+type@problem+block@p{number}"
         key = secrets.token_hex(16)
         learners.begin_attempt(course, usage, str(number + 1), f"anon-{number}", key)
-        url = f"{base_url}/courses/{course}/xqueue/{number + 1}/{quote_slashes(usage)}/score_update"
+        callback = callback_urls[number % len(callback_urls)]
+        url = f"{callback}/courses/{course}/xqueue/{number + 1}/{quote_slashes(usage)}/score_update"
         answers.append((make_header(url, key, queue), make_body("answer", f"anon-{number}")))
     clients = [LmsClient(base_url, "lms", password) for _ in range(4)]
 
