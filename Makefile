@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-quick test-sqlite test-mysql test-postgresql services lint bench clean requirements upgrade screenshots
+.PHONY: demo test test-quick test-sqlite test-mysql test-postgresql services lint bench bench-backlog clean requirements upgrade screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ $(BENCH_VENV)/.installed: bench/requirements.txt
 bench: $(VENV)/.tests $(BENCH_VENV)/.installed
 	scripts/ensure-services
 	$(BIN)/python -m bench
+
+# A deep queue and a long outbox (bench/backlog.py): pulls flat from 1,000 to 100,000 queued submissions,
+# and a backlog of pending deliveries drained in memory that does not grow with it.
+bench-backlog: $(VENV)/.tests services
+	$(BIN)/python -m bench.backlog
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .xqueue-bridge .pytest_cache .ruff_cache .hypothesis

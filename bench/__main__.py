@@ -3,7 +3,7 @@
 
 ``python -m bench all`` also runs the longer single-purpose benchmarks, one process each (each sets up
 Django and its own throwaway database): stage decisions, put_result latency with shadow mode on and off,
-and the queries and write transactions of one result.
+the queries and write transactions of one result, and a deep queue and a long outbox (``bench.backlog``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 RECORD = ["scale"]
-LONGER = ["work_per_result", "stage_decision", "put_result_latency"]
+LONGER = ["work_per_result", "stage_decision", "put_result_latency", "backlog"]
 
 
 def main(argv: list[str]) -> int:

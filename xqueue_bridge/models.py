@@ -126,6 +126,8 @@ class Submission(StatusMachine):
     class Meta:
         indexes = [
             models.Index(fields=["queue_name", "status", "created_at"], name="xqb_sub_queue_status"),
+            # A pull's queries: one status of one queue in id order (intake.queue_api.pull_candidates).
+            models.Index(fields=["queue_name", "status", "id"], name="xqb_sub_queue_next"),
             models.Index(fields=["status", "pulled_at"], name="xqb_sub_status_pulled"),
         ]
         ordering = ["id"]

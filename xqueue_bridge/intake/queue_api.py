@@ -19,7 +19,7 @@ from datetime import timedelta
 import attr
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from xqueue_bridge import signals
@@ -99,7 +99,7 @@ def submit(request: SubmitRequest, files: Mapping | None = None) -> tuple[Submis
     except BaseException:  # nothing recorded: no file is left behind
         delete_files(stored.values())
         raise
-    return submission, _servable(request.queue_name).count()  # the queue was checked by parse_submit
+    return submission, _count_servable(request.queue_name)  # the queue was checked by parse_submit
 
 
 def _record_submission(request: SubmitRequest, decision: StageDecision, stored: dict) -> Submission:
@@ -132,16 +132,46 @@ def _record_submission(request: SubmitRequest, decision: StageDecision, stored: 
 # --- pull --------------------------------------------------------------------------------------------
 
 
-def _servable(queue_name: str):
+def _servable(queue_name: str) -> list:
+    """
+    What a grader may pull from ``queue_name``, as two queries: the queued submissions, and the pulled
+    ones whose grader has not answered within PULL_TIMEOUT. Each is one status of one queue, a range of
+    the index ``xqb_sub_queue_next`` (an OR of both read every row the queue ever had, and sorted them).
+    """
     cutoff = timezone.now() - timedelta(seconds=get_setting("PULL_TIMEOUT"))
-    return Submission.objects.filter(queue_name=queue_name).filter(
-        Q(status=Submission.Status.QUEUED) | Q(status=Submission.Status.PULLED, pulled_at__lt=cutoff)
-    )
+    return [
+        _in_status(queue_name, Submission.Status.QUEUED),
+        _in_status(queue_name, Submission.Status.PULLED).filter(pulled_at__lt=cutoff),
+    ]
+
+
+def _in_status(queue_name: str, status: str):
+    # The status is named as a range of one value and ordered by (pull_candidates): a planner that sees
+    # ``status = X`` drops it from the ORDER BY and may walk the primary key instead, filtering, as if the
+    # waiting rows were spread over the ids; they are the newest, behind every graded row of the queue
+    # (PostgreSQL: 213 ms a pull with 100,000 graded ahead of 100,000 queued, against 0.3 ms on the index).
+    return Submission.objects.filter(queue_name=queue_name, status__gte=status, status__lte=status)
+
+
+def _count_servable(queue_name: str) -> int:
+    return sum(query.count() for query in _servable(queue_name))
 
 
 def queue_length(queue_name: str) -> int:
     """Submissions of ``queue_name`` a grader could pull now."""
-    return _servable(check_queue(queue_name)).count()
+    return _count_servable(check_queue(queue_name))
+
+
+def pull_candidates(queue_name: str) -> list:
+    """
+    The queries that find the submission a pull serves, each walking its index range in id order and
+    stopping at the first row: a pull costs the same at a thousand waiting submissions as at a hundred
+    thousand. The oldest of their rows is served.
+    """
+    queries = _servable(queue_name)
+    if connection.features.has_select_for_update_skip_locked:
+        queries = [query.select_for_update(skip_locked=True) for query in queries]
+    return [query.order_by("status", "id")[:1] for query in queries]
 
 
 def pull(queue_name: str) -> Submission | None:
@@ -155,10 +185,8 @@ def pull(queue_name: str) -> Submission | None:
     check_queue(queue_name)
     for _ in range(5):
         with transaction.atomic():
-            candidates = _servable(queue_name).order_by("id")
-            if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True)
-            submission = candidates.first()
+            found = [row for query in pull_candidates(queue_name) for row in query]
+            submission = min(found, key=lambda row: row.pk, default=None)
             if submission is None:
                 return None
             now = timezone.now()
