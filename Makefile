@@ -88,7 +88,8 @@ bench: $(VENV)/.tests $(BENCH_VENV)/.installed
 
 # A deep queue and a long outbox (bench/backlog.py): pulls flat from 1,000 to 100,000 queued submissions,
 # and a backlog of pending deliveries drained in memory that does not grow with it.
-bench-backlog: $(VENV)/.tests services
+bench-backlog: $(VENV)/.tests
+	scripts/ensure-services
 	$(BIN)/python -m bench.backlog
 
 clean:

@@ -24,8 +24,8 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._control import serve  # noqa: E402
+from xqueue_bridge.accounts import ensure_user  # noqa: E402
 from xqueue_bridge.intake import queue_api  # noqa: E402
-from xqueue_bridge.management.commands.users import ensure_user  # noqa: E402
 from xqueue_bridge.models import Delivery, Submission, callback_digest  # noqa: E402
 from xqueue_bridge.runtime.clients import make_body, make_header  # noqa: E402
 

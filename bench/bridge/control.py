@@ -23,8 +23,8 @@ from django.db import close_old_connections  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 
 from bench._control import serve  # noqa: E402
+from xqueue_bridge.accounts import ensure_user  # noqa: E402
 from xqueue_bridge.keys import quote_slashes  # noqa: E402
-from xqueue_bridge.management.commands.users import ensure_user  # noqa: E402
 from xqueue_bridge.models import Delivery  # noqa: E402
 from xqueue_bridge.runtime.clients import LmsClient, make_body, make_header  # noqa: E402
 from xqueue_bridge.shadow.models import Comparison  # noqa: E402

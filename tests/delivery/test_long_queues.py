@@ -58,17 +58,16 @@ def test_a_pull_serves_a_timed_out_pulled_submission_before_newer_queued_ones(qu
 def test_the_queue_length_counts_queued_and_timed_out_pulled_submissions_only(queue):
     graded = queue.grade(2)
     superseded = queue.submit(user_id=7001, block="again")
-    queue.submit(user_id=7001, block="again")  # the learner's newer answer supersedes the older one
+    newer = queue.submit(user_id=7001, block="again")  # the learner's newer answer supersedes the older one
     held, late, waiting = (queue.submit() for _ in range(3))
-    for _ in range(3):
-        queue.pull()
-    Submission.objects.filter(pk=late.pk).update(pulled_at=timed_out())
-    Submission.objects.filter(pk=waiting.pk).update(status=Submission.Status.QUEUED, pullkey="", pulled_at=None)
+    assert [queue.pull().pk for _ in range(3)] == [newer.pk, held.pk, late.pk]
+    Submission.objects.filter(pk__in=[newer.pk, late.pk]).update(pulled_at=timed_out())
 
     assert Submission.objects.get(pk=superseded.pk).status == Submission.Status.SUPERSEDED
     assert all(Submission.objects.get(pk=s.pk).status == Submission.Status.GRADED for s in graded)
     assert Submission.objects.get(pk=held.pk).status == Submission.Status.PULLED
-    assert queue_api.queue_length(queue.queue_name) == 2  # ``late`` and ``waiting``
+    assert Submission.objects.get(pk=waiting.pk).status == Submission.Status.QUEUED
+    assert queue_api.queue_length(queue.queue_name) == 3  # ``newer`` and ``late`` timed out, ``waiting``
 
 
 def test_a_drain_pass_reads_one_bounded_batch_of_a_long_backlog(queue, lms_server):

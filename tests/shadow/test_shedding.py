@@ -1,13 +1,15 @@
 """
 Shadow mode keeps up or says so: a comparison the shadow thread reaches more than SHADOW["MAX_LAG"] after
 its trigger is not conducted but recorded "shed" with the reason; shed results are counted by the report,
-readiness, the guardrail's window and the cockpit apart from every rate, and ``settled()`` counts them done.
+readiness and the cockpit apart from every rate, by the guardrail by the failures known without comparing,
+and ``settled()`` counts them done.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 
 import pytest
@@ -22,6 +24,7 @@ from xqueue_bridge.cockpit import stats
 from xqueue_bridge.shadow import experiment, guardrail, scheduling
 from xqueue_bridge.shadow.readiness import Thresholds, course_readiness
 from xqueue_bridge.sink import learners
+from xqueue_bridge.stage import rollout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,6 +48,14 @@ def blocked_shadow_thread():
     assert wait_for(lambda: scheduling.waiting() == 0)
 
 
+def release_late(release: threading.Event, monkeypatch, seconds: float) -> None:
+    """Let the held shadow thread go as if ``seconds`` had passed, and wait until it has done everything."""
+    now = scheduling.clock
+    monkeypatch.setattr(scheduling, "clock", lambda: now() + seconds)
+    release.set()
+    assert wait_for(lambda: scheduling.waiting() == 0)
+
+
 def test_comparisons_reached_past_max_lag_are_shed_with_the_reason(grade, stage, monkeypatch, blocked_shadow_thread):
     stage("shadow_event")
     with bridge_settings(DELIVERY_MODE="thread", shadow={"MAX_LAG": 1.0, "START_DELAY": 0.0}):
@@ -54,17 +65,17 @@ def test_comparisons_reached_past_max_lag_are_shed_with_the_reason(grade, stage,
         # Both wait behind the busy thread: the delivered result, and the refused reply's pending comparison.
         assert wait_for(lambda: scheduling.waiting() == 3)
         assert not experiment.settled()
-        now = scheduling.clock
-        monkeypatch.setattr(scheduling, "clock", lambda: now() + 60.0)  # the thread gets to them a minute late
-        blocked_shadow_thread.set()
-        assert wait_for(lambda: scheduling.waiting() == 0)
+        release_late(blocked_shadow_thread, monkeypatch, 60.0)  # the thread gets to them a minute late
         assert experiment.settled()  # every sampled result is compared or shed: nothing is left waiting
 
     result, refusal_row = only_comparison(grading.submission), only_comparison(refused.submission)
     assert (result.status, result.trigger, refusal_row.status, refusal_row.trigger) == (
         "shed", "result", "shed", "refusal"
     )
-    assert result.error.startswith("shed under load: 60.")
+    behind = float(re.match(r"shed under load: ([0-9.]+) s behind its trigger", result.error).group(1))
+    assert behind >= 60.0  # the minute the clock moved, and however long the thread took to get there
+    # What is known without a dry run stays: the event path refused the reply; the result was delivered.
+    assert (refusal_row.control_error, result.control_error) == ("unscorable_reply", "")
     assert "s behind its trigger" in result.error and "(SHADOW['MAX_LAG'] 1 s)" in result.error
     assert "comparisons waiting in this process" in refusal_row.error
     assert refusal_row.reply == ""  # the refused reply is not kept once its comparison is settled
@@ -91,10 +102,7 @@ def test_without_a_bound_nothing_is_shed(grade, stage, monkeypatch, blocked_shad
     with bridge_settings(DELIVERY_MODE="thread", shadow={"MAX_LAG": None, "START_DELAY": 0.0}):
         grading, _ = grade(reply(score=1.0))
         assert wait_for(lambda: scheduling.waiting() == 2)
-        now = scheduling.clock
-        monkeypatch.setattr(scheduling, "clock", lambda: now() + 3600.0)
-        blocked_shadow_thread.set()
-        assert wait_for(lambda: scheduling.waiting() == 0)
+        release_late(blocked_shadow_thread, monkeypatch, 3600.0)
 
     assert only_comparison(grading.submission).status == "matched"
 
@@ -148,11 +156,28 @@ def test_report_counts_shed_results_apart_from_every_rate():
     assert "shed past MAX_LAG 5 s" in table.getvalue()
 
 
-def test_the_guardrail_window_leaves_shed_results_out(stage):
+def test_the_guardrail_counts_shed_results_by_their_known_failures_only(stage):
     shed_and_decided(stage="shadow_event")
+    make_comparison(stage="shadow_event", status="shed", trigger="refusal", control_error="unscorable_reply",
+                    control_duration=None, candidate_duration=None)
 
     window = guardrail.compared_window(COURSE, guardrail.window_start(COURSE, 24.0))
-    assert (window.results, window.decided, window.mismatched, window.errors) == (5, 4, 1, 1)
+    # 5 compared and 6 shed results; the mismatch rate of the 4 decided; errors: the errored comparison and
+    # the shed refusal (the event path could not score it), not the shed results delivered.
+    assert (window.results, window.decided, window.mismatched, window.errors) == (11, 4, 1, 2)
+
+
+def test_a_shed_refusal_in_shadow_event_reaches_the_guardrail(grade, stage, monkeypatch, blocked_shadow_thread):
+    stage("shadow_event")
+    limits = {"ENABLED": True, "MIN_COMPARISONS": 1, "MAX_ERROR_RATE": 0.0, "MAX_MISMATCH_RATE": 1.0}
+    with bridge_settings(DELIVERY_MODE="thread", shadow={"MAX_LAG": 1.0, "START_DELAY": 0.0}, guardrail=limits):
+        refused, refusal = grade("not json")
+        assert refusal[0] is False
+        assert wait_for(lambda: scheduling.waiting() == 2)
+        release_late(blocked_shadow_thread, monkeypatch, 60.0)
+
+    assert only_comparison(refused.submission).status == "shed"
+    assert rollout.stage_of(COURSE).stage == "shadow_callback"  # moved back: the event path failed a reply
 
 
 def test_the_cockpit_counts_shed_comparisons_as_their_own_verdict():

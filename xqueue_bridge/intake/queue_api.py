@@ -134,9 +134,10 @@ def _record_submission(request: SubmitRequest, decision: StageDecision, stored: 
 
 def _servable(queue_name: str) -> list:
     """
-    What a grader may pull from ``queue_name``, as two queries: the queued submissions, and the pulled
-    ones whose grader has not answered within PULL_TIMEOUT. Each is one status of one queue, a range of
-    the index ``xqb_sub_queue_next`` (an OR of both read every row the queue ever had, and sorted them).
+    What a grader may pull from ``queue_name``, as two queries: the queued submissions (a range of the
+    index ``xqb_sub_queue_next``), and the pulled ones whose grader has not answered within PULL_TIMEOUT
+    (the pulled rows by pull time: no more than the pulls in flight). An OR of both read every row the
+    queue ever had, and sorted them.
     """
     cutoff = timezone.now() - timedelta(seconds=get_setting("PULL_TIMEOUT"))
     return [

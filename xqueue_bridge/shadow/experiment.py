@@ -33,7 +33,7 @@ from datetime import timedelta
 
 import attr
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from xqueue_bridge.conf import get_setting
@@ -46,6 +46,7 @@ from xqueue_bridge.shadow.compare import Verdict, compare, reply_facts
 from xqueue_bridge.shadow.models import Comparison
 from xqueue_bridge.shadow.observe import (
     DELIVERY_FAILED,
+    UNSCORABLE_REPLY,
     Observation,
     consumed_snapshot,
     observe,
@@ -135,25 +136,43 @@ def _shed_fields(reason: str) -> dict:
 def shed_result(delivery: Delivery, reason: str) -> list[str]:
     """
     Record the result of a final delivery of a sampled shadow submission as shed (not compared: the shadow
-    thread was too far behind), one cheap insert; returns the statuses written, maybe none.
+    thread was too far behind), one cheap insert; returns the statuses written, maybe none. What is known
+    without a dry run is kept: an authoritative delivery given up is the control's error, for the guardrail.
     """
     submission = delivery.submission
     if delivery.kind != Delivery.Kind.RESULT or not submission.shadowed or not sampled(submission):
         return []
     done = set(Comparison.objects.filter(delivery=delivery).values_list("noise", flat=True))
+    control_error = DELIVERY_FAILED if delivery.status == Delivery.Status.DEAD else ""
     rows = [
-        _new(submission, Comparison.Trigger.RESULT, path, noise, delivery=delivery, **_shed_fields(reason))
+        _new(submission, Comparison.Trigger.RESULT, path, noise, delivery=delivery, control_error=control_error,
+             **_shed_fields(reason))
         for path, noise in _candidates(submission) if noise not in done
     ]
     Comparison.objects.bulk_create(rows)
+    if control_error:
+        for row in rows:
+            _after(row)
     return [row.status for row in rows]
 
 
 def shed_pending(ids, reason: str) -> int:
-    """Record the pending comparisons of ``ids`` still pending as shed; returns how many."""
-    return Comparison.objects.filter(pk__in=list(ids), status=Comparison.Status.PENDING).update(
-        **_shed_fields(reason)
+    """
+    Record the pending comparisons of ``ids`` still pending as shed; returns how many. A refused reply's
+    control error is known without a dry run (the event path could not score it: the only refusal that
+    is compared), so it is kept for the guardrail.
+    """
+    ids = list(ids)
+    shed = Comparison.objects.filter(pk__in=ids, status=Comparison.Status.PENDING).update(
+        control_error=Case(When(trigger=Comparison.Trigger.REFUSAL, then=Value(UNSCORABLE_REPLY)),
+                           default=F("control_error")),
+        **_shed_fields(reason),
     )
+    if shed:
+        for comparison in Comparison.objects.filter(pk__in=ids, status=Comparison.Status.SHED).exclude(
+                control_error=""):
+            _after(comparison)
+    return shed
 
 
 def run_after_commit(ids: list[int]) -> None:

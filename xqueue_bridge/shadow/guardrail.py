@@ -10,7 +10,8 @@ maximum:
   (the noise baseline and comparisons shed under load left out);
 * the **error rate**: results the event path failed. From comparisons: those whose control (the event
   path) ended in an error (a refused reply, an undeliverable result...; a duplicate is none) or that
-  errored. For ``event``
+  errored, out of every result compared or shed (a shed result keeps the failures known without a dry
+  run: a refused reply, a delivery given up). For ``event``
   submissions, which are not compared: refused replies and given-up deliveries among all replies.
 
 The move is a course override written with ``rollout.set_stage(course, "shadow_callback",
@@ -77,7 +78,9 @@ def compared_window(course_id: str, since: datetime) -> Window:
     statuses = Comparison.Status
     counts = Comparison.objects.filter(
         course_id=course_id, stage__in=GUARDED, noise=False, created_at__gte=since
-    ).exclude(status__in=Comparison.UNCOUNTED).aggregate(  # shed under load: no evidence either way
+    ).exclude(status=Comparison.Status.PENDING).aggregate(
+        # Shed under load: a result of the window, and an error if its control's failure was known without
+        # a dry run (a refused reply, a delivery given up); no evidence for or against a mismatch.
         total=Count("id"),
         decided=Count("id", filter=Q(status__in=Comparison.DECIDED)),
         mismatched=Count("id", filter=Q(status=statuses.MISMATCHED)),

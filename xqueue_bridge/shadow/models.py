@@ -36,8 +36,6 @@ class Comparison(models.Model):
         DUPLICATE = "duplicate", "an accepted reply sent again by the grader"
 
     DECIDED = (Status.MATCHED, Status.MISMATCHED, Status.IGNORED)
-    # Not evidence either way: waiting, or shed under load (docs/decisions/0013). Rates leave them out.
-    UNCOUNTED = (Status.PENDING, Status.SHED)
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="comparisons")
     delivery = models.ForeignKey(

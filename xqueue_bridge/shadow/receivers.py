@@ -12,7 +12,7 @@ import logging
 
 from xqueue_bridge.conf import get_setting
 from xqueue_bridge.models import Delivery, Submission
-from xqueue_bridge.shadow import experiment, scheduling
+from xqueue_bridge.shadow import experiment, sampling, scheduling
 from xqueue_bridge.shadow.models import Comparison
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ def on_reply_duplicated(sender, submission: Submission, reply: str, **kwargs) ->
 def on_delivery_finished(sender, delivery: Delivery, final: bool, **kwargs) -> None:
     """After a delivery's outcome is recorded: compare the result it delivered (see ``scheduling.later``)."""
     if not final or delivery.kind != Delivery.Kind.RESULT or not delivery.submission.shadowed:
+        return
+    if not sampling.sampled(delivery.submission):  # nothing to compare: nothing to wait in the shadow thread
         return
     scheduling.later(lambda: _compare(delivery), lambda reason: _shed(delivery, reason))
 
