@@ -111,3 +111,18 @@ def test_every_xqueue_request_and_every_operators_api_request_carries_its_endpoi
     assert endpoints[-1] == "api.CourseDetailView"
     assert ("xqueue_bridge.queue", "test-pull") in attributes
     assert ("xqueue_bridge.course", "course-v1:BridgeX+Code101+2026") in attributes
+
+
+def test_dashboard_pages_carry_their_name_and_course_as_custom_attributes(client, db, attributes):
+    from tests.support import cockpit as seed
+    from xqueue_bridge.stage import rollout
+
+    client.force_login(seed.make_staff())
+    rollout.set_stage(COURSE, "shadow_callback", reason="pilot", changed_by="tests", allow_unseen=True)
+    for url in ("/cockpit/", "/cockpit/courses/", f"/cockpit/courses/{COURSE}/"):
+        assert client.get(url).status_code == 200
+    client.post(f"/cockpit/courses/{COURSE}/move/", {"direction": "back", "reason": "undo"})
+
+    assert [value for name, value in attributes if name == "xqueue_bridge.endpoint"] == [
+        "cockpit.overview", "cockpit.course_list", "cockpit.course", "cockpit.move"]
+    assert [value for name, value in attributes if name == "xqueue_bridge.course"] == [COURSE, COURSE]

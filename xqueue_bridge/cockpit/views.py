@@ -6,6 +6,8 @@ Pages are rendered on the server, charts as inline SVG; nothing is loaded from a
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from toggles.exceptions import TogglesError
+from xqueue_bridge import monitoring
 from xqueue_bridge.cockpit import api, charts, courses, moves, stats
 from xqueue_bridge.errors import CourseMoveRefused
 from xqueue_bridge.models import Stage
@@ -24,11 +27,23 @@ STAGES = list(Stage.values)
 MAX_ORGS_ON_MAP = 60
 
 
+def annotated(view):
+    """A dashboard page carries its name (and its course) as custom attributes, as the API's requests do."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        monitoring.annotate(endpoint="cockpit." + view.__name__.removesuffix("_view"), course=kwargs.get("course"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _bucket(request: HttpRequest) -> tuple[str, int]:
     return ("day", 30) if request.GET.get("bucket") == "day" else ("hour", 48)
 
 
 @staff_member_required
+@annotated
 def overview_view(request: HttpRequest) -> HttpResponse:
     bucket, periods = _bucket(request)
     figures = api.overview()
@@ -52,6 +67,7 @@ def overview_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_member_required
+@annotated
 def course_list_view(request: HttpRequest) -> HttpResponse:
     stage = request.GET.get("stage") if request.GET.get("stage") in STAGES else None
     org, search = request.GET.get("org") or None, request.GET.get("q") or None
@@ -72,6 +88,7 @@ def _course_or_404(course: str) -> str:
 
 
 @staff_member_required
+@annotated
 def course_view(request: HttpRequest, course: str) -> HttpResponse:
     return _course_page(request, _course_or_404(course))
 
@@ -100,6 +117,7 @@ def _course_page(request: HttpRequest, course: str, refusal: CourseMoveRefused |
 
 @require_POST
 @staff_member_required
+@annotated
 def move_view(request: HttpRequest, course: str) -> HttpResponse:
     course = _course_or_404(course)
     try:
