@@ -359,6 +359,30 @@ def test_the_ends_that_took_a_result_are_kept_with_the_outcome_or_without_it_whe
     assert Delivery.objects.get().status == "delivered"
 
 
+def test_an_end_is_written_with_its_first_attempt_and_a_confirmation_is_never_undone(queue):
+    from django.test.utils import CaptureQueriesContext
+
+    from xqueue_bridge.data import EndOutcome
+    from xqueue_bridge.models import DeliveryEnd
+    from xqueue_bridge.outbox.ends import record_ends
+
+    with bridge_settings(DELIVERY_MODE="worker"):
+        queue.grade(1)
+    delivery = Delivery.objects.get()
+    with CaptureQueriesContext(connection) as first:
+        record_ends(delivery, (EndOutcome("lms"), EndOutcome("bus", error="down")), {"bus": "bus down"})
+    writes = [q["sql"].split()[0] for q in first.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE")]
+    assert writes == ["UPDATE", "INSERT", "UPDATE", "INSERT"]  # nothing to update yet: one row each
+    rows = {end.end: (end.status, end.attempts, end.last_error, end.confirmed_at is not None)
+            for end in DeliveryEnd.objects.all()}
+    assert rows == {"lms": ("confirmed", 1, "", True), "bus": ("pending", 1, "bus down", False)}
+
+    # A late attempt that failed at an end another attempt confirmed counts, and the confirmation stays.
+    record_ends(delivery, (EndOutcome("lms", error="timeout"), EndOutcome("bus")), {"lms": "timeout"})
+    rows = {end.end: (end.status, end.attempts, end.last_error) for end in DeliveryEnd.objects.all()}
+    assert rows == {"lms": ("confirmed", 2, ""), "bus": ("confirmed", 2, "")}
+
+
 def test_a_send_that_crashes_releases_its_lease_and_is_retried(queue, lms_server, monkeypatch):
     def crash(delivery):
         raise OSError("a bug in a transport")

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import attr
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from xqueue_bridge import signals
@@ -61,13 +61,19 @@ def transmit(delivery: Delivery) -> DeliveryResult:
     return send_score_event(score_from_fields(delivery.event_data), confirmed=confirmed_ends(delivery))
 
 
+def _loaded():
+    """Deliveries with their submission, and whether the learner submitted the same problem again since
+    (``newer``: see ``superseded``), read in one query."""
+    newer = Submission.objects.filter(callback_digest=OuterRef("submission__callback_digest"),
+                                      pk__gt=OuterRef("submission_id"))
+    return Delivery.objects.select_related("submission").annotate(newer=Exists(newer))
+
+
 def _held(delivery_id: int, token: str) -> Delivery | None:
     """The delivery if ``token`` still holds its lease (it was written claimed); None once the lease expired."""
-    return (
-        Delivery.objects.select_related("submission")
-        .filter(pk=delivery_id, status=Delivery.Status.PENDING, lease_token=token, lease_expires_at__gt=timezone.now())
-        .first()
-    )
+    return _loaded().filter(
+        pk=delivery_id, status=Delivery.Status.PENDING, lease_token=token, lease_expires_at__gt=timezone.now()
+    ).first()
 
 
 def attempt(delivery_id: int, *, lease_token: str | None = None) -> DeliveryResult | None:
@@ -80,14 +86,14 @@ def attempt(delivery_id: int, *, lease_token: str | None = None) -> DeliveryResu
         token = _claim(delivery_id)
         if token is None:
             return None
-        delivery = Delivery.objects.select_related("submission").get(pk=delivery_id)
+        delivery = _loaded().get(pk=delivery_id)
     else:
         token = lease_token
         delivery = _held(delivery_id, token)
         if delivery is None:
             log.info("delivery %s: its lease expired before the attempt started; the drainer claims it", delivery_id)
             return None
-    if superseded(delivery.submission):
+    if delivery.newer:
         _withdraw(delivery, token)
         return None
     try:

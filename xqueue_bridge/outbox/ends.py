@@ -24,22 +24,44 @@ def confirmed_ends(delivery: Delivery) -> frozenset[str]:
 
 
 def record_ends(delivery: Delivery, outcomes: tuple[EndOutcome, ...], errors: dict[str, str]) -> None:
-    """Count an attempt at each end that was sent to; confirm those that took it (``errors``: redacted, by end)."""
+    """
+    Count an attempt at each end that was sent to; confirm those that took it (``errors``: redacted, by end).
+    An end's row is written at its first attempt with that attempt's outcome (one INSERT); later attempts
+    update it (one UPDATE).
+    """
     now = timezone.now()
     for outcome in outcomes:
-        row = _row(delivery, outcome.end)
-        mine = DeliveryEnd.objects.filter(pk=row.pk)
-        mine.update(attempts=F("attempts") + 1)
-        if outcome.ok:
-            DeliveryEnd.move(mine, DeliveryEnd.Status.PENDING, DeliveryEnd.Status.CONFIRMED, confirmed_at=now,
-                             last_error="")
-        else:
-            mine.filter(status=DeliveryEnd.Status.PENDING).update(last_error=errors.get(outcome.end, ""))
+        error = "" if outcome.ok else errors.get(outcome.end, "")
+        if not _count_again(delivery, outcome, error, now) and not _first(delivery, outcome, error, now):
+            _count_past_others(delivery, outcome, error, now)
 
 
-def _row(delivery: Delivery, end: str) -> DeliveryEnd:
+def _count_again(delivery: Delivery, outcome: EndOutcome, error: str, now) -> bool:
+    """Count one more attempt at an end sent to before and still pending; False if there is no such row."""
+    pending = DeliveryEnd.objects.filter(delivery=delivery, end=outcome.end)
+    attempts = F("attempts") + 1
+    if outcome.ok:
+        return bool(DeliveryEnd.move(pending, DeliveryEnd.Status.PENDING, DeliveryEnd.Status.CONFIRMED,
+                                     attempts=attempts, confirmed_at=now, last_error=""))
+    return bool(pending.filter(status=DeliveryEnd.Status.PENDING).update(attempts=attempts, last_error=error))
+
+
+def _first(delivery: Delivery, outcome: EndOutcome, error: str, now) -> bool:
+    """Write the end's row with its first attempt; False if a row was there already (written meanwhile)."""
+    status = DeliveryEnd.Status.CONFIRMED if outcome.ok else DeliveryEnd.Status.PENDING
     try:
         with transaction.atomic():
-            return DeliveryEnd.objects.get_or_create(delivery=delivery, end=end)[0]
-    except IntegrityError:  # another process recorded the same end first
-        return DeliveryEnd.objects.get(delivery=delivery, end=end)
+            DeliveryEnd.objects.create(delivery=delivery, end=outcome.end, status=status, attempts=1,
+                                       last_error=error, confirmed_at=now if outcome.ok else None)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _count_past_others(delivery: Delivery, outcome: EndOutcome, error: str, now) -> None:
+    """
+    The end's row appeared meanwhile, or it is confirmed already (by an attempt whose lease expired): count
+    this attempt on it; a confirmation stays.
+    """
+    if not _count_again(delivery, outcome, error, now):
+        DeliveryEnd.objects.filter(delivery=delivery, end=outcome.end).update(attempts=F("attempts") + 1)
