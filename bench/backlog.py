@@ -44,7 +44,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.scale import Control, percentile, postgres_databases
+from bench.scale import Control, mariadb_databases, percentile, postgres_databases
 from xqueue_bridge.runtime.clients import GraderClient
 from xqueue_bridge.runtime.process import ServeProcess
 
@@ -60,31 +60,13 @@ DRAIN_TIMEOUT = 1800.0  # seconds: a drain not finished by then is reported as i
 # --- databases and instances -------------------------------------------------------------------------
 
 
-def mysql_databases(admin_url: str, names: list[str]) -> None:
-    """Fresh MariaDB databases for this run (dropped first if a previous run left them)."""
-    from urllib.parse import urlsplit
-
-    import pymysql
-
-    parts = urlsplit(admin_url)
-    conn = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-                           password=parts.password or "", autocommit=True)
-    try:
-        with conn.cursor() as cursor:
-            for name in names:
-                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-                cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    finally:
-        conn.close()
-
-
 def database_url(database: str, kind: str, home: Path, args) -> str:
     """A fresh database for one instance (``kind``) of the run."""
     if database == "sqlite":
         return f"sqlite:///{home / (kind + '.sqlite3')}"
     name = f"xqb_bench_backlog_{kind}"
     admin = {"postgresql": args.postgresql_url, "mysql": args.mysql_url}[database]
-    (postgres_databases if database == "postgresql" else mysql_databases)(admin, [name])
+    (postgres_databases if database == "postgresql" else mariadb_databases)(admin, [name])
     return f"{admin.rsplit('/', 1)[0]}/{name}"
 
 
