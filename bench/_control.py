@@ -33,6 +33,34 @@ def database_options(url: str) -> dict:
     return {**entry, "ENGINE": "django.db.backends.postgresql", "PORT": str(parts.port or 5432)}
 
 
+def plain_django_settings(project: str, apps: list[str], auto_field: str) -> dict:
+    """
+    The settings of a plain Django XQueue server of the bench (the floor, the anchor): ``project``'s URLs,
+    the auth, session and ``apps`` applications, database sessions, the database of ``BENCH_DATABASE_URL``.
+    """
+    import os
+
+    database = database_options(os.environ["BENCH_DATABASE_URL"])
+    database.setdefault("CONN_MAX_AGE", 60)
+    return {
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", f"{project}-bench-only"),
+        "DEBUG": False,
+        "ALLOWED_HOSTS": ["127.0.0.1", "localhost"],
+        "INSTALLED_APPS": ["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", *apps],
+        "MIDDLEWARE": [
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+        ],
+        "ROOT_URLCONF": f"bench.{project}.urls",
+        "DATABASES": {"default": database},
+        "SESSION_ENGINE": "django.contrib.sessions.backends.db",
+        "DEFAULT_AUTO_FIELD": auto_field,
+        "USE_TZ": True,
+        "LOGGING": {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}},
+    }
+
+
 def serve(commands: dict[str, Callable[..., object]]) -> None:
     """Answer commands ``{"do": name, **kwargs}`` read from stdin until it closes."""
     for line in sys.stdin:

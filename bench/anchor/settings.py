@@ -1,25 +1,7 @@
 """Settings of the edx-submissions anchor; the database comes from ``BENCH_DATABASE_URL``."""
 
-import os
+from bench._control import plain_django_settings
 
-from bench._control import database_options
-
-SECRET_KEY = os.environ.get("BENCH_SECRET_KEY", "anchor-bench-only")
-DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-INSTALLED_APPS = [
-    "django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions",
-    "rest_framework", "submissions", "bench.anchor",
-]
-MIDDLEWARE = [
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-]
-ROOT_URLCONF = "bench.anchor.urls"
-DATABASES = {"default": database_options(os.environ["BENCH_DATABASE_URL"])}
-DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
-DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-USE_TZ = True
-LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+globals().update(plain_django_settings(
+    "anchor", ["rest_framework", "submissions", "bench.anchor"], "django.db.models.AutoField"
+))
