@@ -54,6 +54,7 @@ from pathlib import Path
 import dj_database_url
 
 from xqueue_bridge.errors import ConfigurationError
+from xqueue_bridge.runtime import sqlite
 
 # Each problem with the environment is one line that names the variable (the command line prints it and
 # exits with status 2), never a traceback.
@@ -176,7 +177,9 @@ def database_from_url(url: str) -> dict:
     if engine.endswith("sqlite3"):
         # Several processes and threads write at once: WAL lets readers go on while one writes, the busy
         # timeout waits for the write lock instead of failing, and IMMEDIATE takes the write lock when a
-        # transaction begins, so a read-then-write transaction never fails half way with "locked".
+        # transaction begins, so a read-then-write transaction never fails half way with "locked". The
+        # engine queues writers for their turn in the kernel rather than in SQLite's sleeping busy handler.
+        config["ENGINE"] = sqlite.ENGINE
         options.setdefault("timeout", 30)
         options.setdefault("transaction_mode", "IMMEDIATE")
         options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from xqueue_bridge.listing import WithExamples
+from xqueue_bridge.runtime import sqlite
 from xqueue_bridge.runtime.cli import DEMO_HOME
 
 
@@ -27,7 +28,7 @@ class Command(WithExamples, BaseCommand):
         home = os.environ.get(DEMO_HOME)
         database = settings.DATABASES["default"]
         on_demo_database = (
-            bool(home) and database["ENGINE"].endswith("sqlite3")
+            bool(home) and database["ENGINE"] in ("django.db.backends.sqlite3", sqlite.ENGINE)
             and Path(database["NAME"]).resolve().is_relative_to(Path(home).resolve())
         )
         if not on_demo_database:
