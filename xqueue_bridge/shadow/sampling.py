@@ -5,6 +5,7 @@ submission by a hash of its id so that retries and duplicates agree.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from opaque_keys import InvalidKeyError
@@ -15,7 +16,9 @@ from xqueue_bridge.errors import ConfigurationError
 from xqueue_bridge.models import Submission
 
 
+@functools.lru_cache(maxsize=4096)
 def org_of(course_id: str) -> str:
+    """The org of a course key ("" if it is not one); remembered, as a course's results ask it again and again."""
     try:
         return CourseKey.from_string(course_id).org
     except InvalidKeyError:
@@ -36,9 +39,10 @@ def sample_rate(course_id: str) -> float:
     """The fraction of the course's results compared: its own rate, else its org's, else SAMPLE_RATE."""
     shadow = get_setting("SHADOW")
     rates = shadow["COURSE_SAMPLE_RATES"]
-    for key in (course_id, org_of(course_id)):
-        if key and key in rates:
-            return sample_rate_value(rates[key], f"'COURSE_SAMPLE_RATES'][{key!r}")
+    if rates:
+        for key in (course_id, org_of(course_id)):
+            if key and key in rates:
+                return sample_rate_value(rates[key], f"'COURSE_SAMPLE_RATES'][{key!r}")
     return sample_rate_value(shadow["SAMPLE_RATE"], "'SAMPLE_RATE'")
 
 
