@@ -185,8 +185,10 @@ def pull(queue_name: str) -> Submission | None:
     """
     check_queue(queue_name)
     for _ in range(5):
+        # The queries are built before the transaction: on SQLite every writer waits while one holds it.
+        candidates = pull_candidates(queue_name)
         with transaction.atomic():
-            found = [row for query in pull_candidates(queue_name) for row in query]
+            found = [row for query in candidates for row in query]
             submission = min(found, key=lambda row: row.pk, default=None)
             if submission is None:
                 return None
