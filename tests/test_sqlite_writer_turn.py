@@ -27,17 +27,36 @@ from xqueue_bridge.runtime.settings import database_from_url
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def new_handler(path: Path, timeout: float) -> ConnectionHandler:
+    config = database_from_url(f"sqlite:///{path}")
+    config["OPTIONS"]["timeout"] = timeout
+    handlers = ConnectionHandler({"default": config})
+    with handlers["default"].cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS seen (id INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT)")
+    return handlers
+
+
 @pytest.fixture
 def handler(tmp_path, django_db_blocker):
     """Connections (one per thread) to a new SQLite file with the engine, SQLite's own wait switched off."""
-    config = database_from_url(f"sqlite:///{tmp_path / 'turn.sqlite3'}")
-    config["OPTIONS"]["timeout"] = 0
-    handlers = ConnectionHandler({"default": config})
     with django_db_blocker.unblock():
-        with handlers["default"].cursor() as cursor:
-            cursor.execute("CREATE TABLE IF NOT EXISTS seen (id INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT)")
+        handlers = new_handler(tmp_path / "turn.sqlite3", timeout=0)
         yield handlers
         handlers.close_all()
+
+
+def turn_is_free(database: Path) -> bool:
+    """Whether the writer turn of ``database`` is free, seen through a descriptor of our own."""
+    fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)
 
 
 def connection(handler):
@@ -136,7 +155,9 @@ def test_single_statements_outside_a_transaction_take_the_turn_too(handler):
 
     threads = [in_thread(handler, holding_a_transaction("holder", holding, release), errors)]
     assert holding.wait(10)
-    threads += [in_thread(handler, autocommit_writer(f"w{i}"), errors) for i in range(4)]
+    done = [threading.Event() for _ in range(4)]
+    threads += [in_thread(handler, autocommit_writer(f"w{i}"), errors, done[i]) for i in range(4)]
+    assert not any(event.wait(0.1) for event in done)  # queued behind the open transaction
     release.set()
     for thread in threads:
         thread.join(10)
@@ -171,16 +192,40 @@ def test_many_writers_at_once_all_commit_and_reads_need_no_turn(handler):
     assert len(reads) == 25
 
 
+def test_a_read_goes_on_while_a_transaction_holds_the_turn(handler):
+    holding, release = threading.Event(), threading.Event()
+    errors: list = []
+    holder = in_thread(handler, holding_a_transaction("holder", holding, release), errors)
+    try:
+        assert holding.wait(10)
+        read = []
+        reader = in_thread(handler, lambda conn: read.append(seen(conn)), errors)
+        reader.join(10)
+        assert not reader.is_alive()
+        assert read == [[]]  # WAL: the reader sees what was committed before the open transaction
+    finally:
+        release.set()
+        holder.join(10)
+    assert errors == []
+
+
 def test_a_rolled_back_or_failed_transaction_gives_the_turn_back(handler):
     conn = connection(handler)
+    database = Path(conn.settings_dict["NAME"])
     with pytest.raises(RuntimeError), write_transaction(conn) as cursor:
         cursor.execute("INSERT INTO seen (who) VALUES ('undone')")
         assert conn.writer_turn.taken
+        assert not turn_is_free(database)
         raise RuntimeError("the block failed")
     assert not conn.writer_turn.taken
+    assert turn_is_free(database)
     with pytest.raises(Exception, match="no such table"), conn.cursor() as cursor:
         cursor.execute("INSERT INTO missing (who) VALUES ('x')")
-    assert not conn.writer_turn.taken
+    assert turn_is_free(database)
+    with pytest.raises(Exception, match="no such table"), write_transaction(conn) as cursor:
+        cursor.execute("INSERT INTO seen (who) VALUES ('undone too')")
+        cursor.execute("INSERT INTO missing (who) VALUES ('x')")
+    assert turn_is_free(database)
     with write_transaction(conn) as cursor:
         cursor.execute("INSERT INTO seen (who) VALUES ('kept')")
     assert not conn.writer_turn.taken
@@ -240,39 +285,156 @@ def test_another_process_waits_for_the_turn(handler, tmp_path):
     assert seen(conn) == ["parent", "child"]
 
 
+def writes_twice_in_one_thread(handler, second_settings: dict) -> list:
+    """
+    In one thread, hold a transaction on the handler's connection and write through a second connection
+    made from ``second_settings``; returns what each write gave. Run in a thread of its own, so that a
+    thread waiting for itself fails the test (a daemon left blocked) instead of hanging the suite.
+    """
+    outcome: list = []
+
+    def run():
+        first = connection(handler)
+        second = ConnectionHandler({"default": second_settings})["default"]
+        try:
+            with write_transaction(first) as cursor:
+                cursor.execute("INSERT INTO seen (who) VALUES ('first')")
+                try:
+                    with write_transaction(second) as other:
+                        other.execute("INSERT INTO seen (who) VALUES ('second')")
+                    outcome.append("second written")
+                except OperationalError as exc:
+                    outcome.append(str(exc))
+        finally:
+            second.close()
+            first.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive(), "the thread waits for its own writer turn"
+    return outcome
+
+
 def test_a_second_connection_of_the_same_thread_does_not_wait_for_itself(handler):
-    first = connection(handler)
-    second = ConnectionHandler({"default": first.settings_dict})["default"]
-    try:
-        with write_transaction(first) as cursor:
-            cursor.execute("INSERT INTO seen (who) VALUES ('first')")
-            # Without the turn for itself it meets SQLite's lock and fails, instead of waiting forever.
-            with pytest.raises(OperationalError, match="locked"), write_transaction(second) as other:
-                other.execute("INSERT INTO seen (who) VALUES ('second')")
-    finally:
-        second.close()
-    assert seen(first) == ["first"]
+    # Without the turn for itself it meets SQLite's lock and fails, instead of waiting forever.
+    assert writes_twice_in_one_thread(handler, connection(handler).settings_dict) == ["database is locked"]
+    assert seen(connection(handler)) == ["first"]
 
 
-def test_a_forked_child_opens_its_own_turn(handler):
+def test_a_forked_child_neither_shares_nor_gives_back_the_parents_turn(handler):
     conn = connection(handler)
+    database = Path(conn.settings_dict["NAME"])
     with write_transaction(conn) as cursor:
         cursor.execute("INSERT INTO seen (who) VALUES ('parent')")
         turn = conn.writer_turn
         pid = os.fork()
-        if pid == 0:  # the child: the inherited descriptor would share the parent's lock
+        if pid == 0:  # the child, holding the parent's connection objects
             code = 1
             try:
-                turn.taken = False
-                fd = turn._descriptor()
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    code = 0  # the parent's turn is seen from the child's own descriptor
+                if not turn.taken and turn_is_free(database) is False:
+                    turn.close()  # must not unlock the parent's lock
+                    code = 0
             finally:
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert not turn_is_free(database)  # still the parent's
+    assert turn_is_free(database)
+
+
+def test_transactions_ended_other_ways_give_the_turn_back(handler):
+    conn = connection(handler)
+    database = Path(conn.settings_dict["NAME"])
+    # Autocommit off outside any atomic block, a write, autocommit on again (which commits silently).
+    conn.set_autocommit(False)
+    with conn.cursor() as cursor:
+        cursor.execute("INSERT INTO seen (who) VALUES ('autocommit off')")
+    assert not turn_is_free(database)
+    conn.set_autocommit(True)
+    assert turn_is_free(database)
+    # BEGIN and COMMIT written out, a savepoint outside a transaction, and a script.
+    with conn.cursor() as cursor:
+        cursor.execute("BEGIN")
+        assert not turn_is_free(database)
+        cursor.execute("INSERT INTO seen (who) VALUES ('raw')")
+        cursor.execute("COMMIT")
+        assert turn_is_free(database)
+        cursor.execute("SAVEPOINT outside")
+        cursor.execute("INSERT INTO seen (who) VALUES ('savepoint')")
+        assert not turn_is_free(database)
+        cursor.execute("RELEASE outside")
+        assert turn_is_free(database)
+        cursor.executescript("BEGIN; INSERT INTO seen (who) VALUES ('script'); COMMIT;")
+        assert turn_is_free(database)
+    assert seen(conn) == ["autocommit off", "raw", "savepoint", "script"]
+
+
+def test_a_write_that_returns_rows_keeps_the_turn_until_they_are_read(handler):
+    conn = connection(handler)
+    database = Path(conn.settings_dict["NAME"])
+    with conn.cursor() as cursor:
+        cursor.execute("INSERT INTO seen (who) VALUES ('returning') RETURNING id")
+        assert not turn_is_free(database)  # SQLite holds its lock until the row is read
+        assert cursor.fetchone() == (1,)
+    assert turn_is_free(database)
+    with conn.cursor() as cursor:
+        cursor.execute("INSERT INTO seen (who) VALUES ('all'), ('rows') RETURNING who")
+        assert not turn_is_free(database)
+        assert cursor.fetchall() == [("all",), ("rows",)]
+        assert turn_is_free(database)
+    assert seen(conn) == ["returning", "all", "rows"]
+
+
+def test_a_writer_queued_behind_a_held_up_turn_fails_after_the_timeout(tmp_path, django_db_blocker):
+    """A writer outside the turn holds SQLite's lock: the first turn holder waits out SQLite's busy timeout
+    (1.5 s), and a writer (timeout 0.5 s) queued behind it all that while fails as soon as it gets the turn
+    instead of waiting out its own busy timeout as well."""
+    import sqlite3
+
+    database = tmp_path / "held-up.sqlite3"
+    with django_db_blocker.unblock():
+        patient = new_handler(database, timeout=1.5)
+        handlers = new_handler(database, timeout=0.5)
+        outsider = sqlite3.connect(database, isolation_level=None)
+        outsider.execute("BEGIN IMMEDIATE")  # a shell holding the write lock, knowing nothing of the turn
+        try:
+            errors: list = []
+
+            def write(name):
+                def run(conn):
+                    with write_transaction(conn) as cursor:
+                        cursor.execute("INSERT INTO seen (who) VALUES (%s)", [name])
+                return run
+
+            first = in_thread(patient, write("first"), errors)
+            deadline = threading.Event()
+            while turn_is_free(database) and not deadline.wait(0.01):
+                pass
+            second = in_thread(handlers, write("second"), errors)
+            first.join(10)
+            second.join(10)
+        finally:
+            outsider.execute("ROLLBACK")
+            outsider.close()
+        messages = sorted(str(error) for error in errors)
+        assert len(messages) == 2
+        assert messages[0] == "database is locked"  # SQLite's own busy timeout, for the first
+        assert messages[1].startswith("database is locked: waited ")  # the queued one, at once
+        assert "for the writer turn (timeout 0.5 s)" in messages[1]
+        assert turn_is_free(database)
+        with write_transaction(handlers["default"]) as cursor:
+            cursor.execute("INSERT INTO seen (who) VALUES ('after')")
+        assert seen(handlers["default"]) == ["after"]
+        handlers.close_all()
+        patient.close_all()
+
+
+def test_another_spelling_of_the_same_file_does_not_wait_for_itself(handler, tmp_path):
+    config = database_from_url(f"sqlite:///{tmp_path / '..' / tmp_path.name / 'turn.sqlite3'}")
+    config["OPTIONS"]["timeout"] = 0
+    assert writes_twice_in_one_thread(handler, config) == ["database is locked"]
+    assert seen(connection(handler)) == ["first"]
 
 
 def test_in_memory_databases_have_no_turn(django_db_blocker):
@@ -285,17 +447,38 @@ def test_in_memory_databases_have_no_turn(django_db_blocker):
         handlers.close_all()
 
 
-def test_a_turn_that_cannot_be_opened_falls_back_to_sqlite_alone(tmp_path, django_db_blocker, caplog):
-    (tmp_path / "db.sqlite3-writer").mkdir()  # the lock file's name is taken by a folder
-    handlers = ConnectionHandler({"default": database_from_url(f"sqlite:///{tmp_path / 'db.sqlite3'}")})
+def writes_without_a_turn(database: Path, django_db_blocker, caplog) -> None:
+    """A transaction and a single statement both write on ``database`` whose turn cannot be had."""
+    handlers = ConnectionHandler({"default": database_from_url(f"sqlite:///{database}")})
     with django_db_blocker.unblock(), caplog.at_level(logging.WARNING):
         conn = handlers["default"]
         with write_transaction(conn) as cursor:
             cursor.execute("CREATE TABLE t (x INTEGER)")
             cursor.execute("INSERT INTO t VALUES (1)")
         with conn.cursor() as cursor:
-            cursor.execute("SELECT x FROM t")
-            assert cursor.fetchall() == [(1,)]
+            cursor.execute("INSERT INTO t VALUES (2)")
+            cursor.execute("SELECT x FROM t ORDER BY x")
+            assert cursor.fetchall() == [(1,), (2,)]
+        assert not conn.writer_turn.taken
         handlers.close_all()
-    assert "cannot be opened" in caplog.text
     assert "busy handler" in caplog.text
+
+
+def test_a_turn_that_cannot_be_opened_falls_back_to_sqlite_alone(tmp_path, django_db_blocker, caplog):
+    (tmp_path / "db.sqlite3-writer").mkdir()  # the lock file's name is taken by a folder
+    writes_without_a_turn(tmp_path / "db.sqlite3", django_db_blocker, caplog)
+    assert "cannot be opened" in caplog.text
+
+
+def test_a_file_system_without_locks_falls_back_to_sqlite_alone(tmp_path, django_db_blocker, caplog, monkeypatch):
+    import errno
+
+    from xqueue_bridge.runtime.sqlite import base as engine
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(engine.fcntl, "flock", no_locks)
+    writes_without_a_turn(tmp_path / "db.sqlite3", django_db_blocker, caplog)
+    assert "cannot be locked" in caplog.text
+    assert "No locks available" in caplog.text

@@ -8,15 +8,21 @@ released, and a request that lost a few rounds waits a hundred milliseconds or m
 one.
 
 Here each write transaction first takes the database's *writer turn*: an exclusive ``flock`` on a file beside
-the database (``<database>-writer``), held from ``BEGIN IMMEDIATE`` to its ``COMMIT`` or ``ROLLBACK`` (a single
-write statement outside a transaction holds it for that statement). The kernel wakes a waiter the moment the
-turn is given back, across threads and processes alike, and a process that dies gives its turn back with its
-file descriptors. Writers that do not take the turn (a ``sqlite3`` shell, another program) are still kept
-apart by SQLite's own lock and busy timeout, as before. Like a row lock in PostgreSQL, the wait has no limit
-of its own (``docs/decisions/0014``).
+the database (``<database>-writer``), held from ``BEGIN IMMEDIATE`` until no transaction is open any more
+(``COMMIT``, ``ROLLBACK``, autocommit switched back on, the connection closed); a write statement outside a
+transaction holds it while it runs (one that returns rows, ``INSERT ... RETURNING``, until its rows are read
+or its cursor closed). The kernel wakes a waiter the moment the turn is given back, across threads and
+processes alike, and a process that dies gives its turn back with its file descriptors. Writers that do not
+take the turn (a ``sqlite3`` shell, another program) are still kept apart by SQLite's own lock and busy
+timeout.
 
-The turn is skipped for an in-memory database, for a database whose lock file cannot be opened (it falls back
-to the busy handler alone, with a warning), and for a thread that already holds the turn of the same database
+The wait is bounded by the database's ``timeout`` option, as SQLite's own wait is: a writer that got the turn
+after waiting that long (its predecessor was held up, e.g. by a writer outside the turn) fails at once with
+"database is locked" instead of waiting out SQLite's busy timeout as well, so a queue of writers behind a
+stuck lock fails together rather than one timeout after another (``docs/decisions/0014``).
+
+The turn is skipped for an in-memory database, when the lock file cannot be opened or locked (it falls back
+to the busy handler alone, with a warning), and for a thread that already holds the turn of the same file
 through another connection (it would wait for itself).
 """
 
@@ -26,98 +32,222 @@ import fcntl
 import logging
 import os
 import threading
+import time
+import weakref
 
 from django.db.backends.sqlite3 import base
+from django.db.utils import OperationalError
 
 logger = logging.getLogger(__name__)
 
-# The databases whose turn the current thread holds, by lock file path.
+# The lock files (device, inode) whose turn the current thread holds.
 _held = threading.local()
+# Every turn of this process, so that a forked child can drop the descriptors it inherited.
+_turns: weakref.WeakSet = weakref.WeakSet()
 
 # Statements that never write, run outside a transaction without a turn.
-_READING = ("SELECT", "PRAGMA", "BEGIN", "EXPLAIN")
+_READING = ("SELECT", "PRAGMA", "EXPLAIN")
 
 
-def _held_paths() -> set[str]:
-    paths = getattr(_held, "paths", None)
-    if paths is None:
-        paths = _held.paths = set()
-    return paths
+def _held_files() -> set[tuple[int, int]]:
+    files = getattr(_held, "files", None)
+    if files is None:
+        files = _held.files = set()
+    return files
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _after_fork_in_child() -> None:
+    # An inherited descriptor shares its lock with the parent: unlocking it would give back the parent's
+    # turn, and keeping it open would keep that lock alive after the parent has gone. Drop them all.
+    _held.files = set()
+    for turn in list(_turns):
+        turn.forget()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class WriterTurn:
     """One connection's hold on the writer turn of one database file."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, timeout: float):
         self.path = path
-        self._fd: int | None = None
-        self._pid = 0
+        self.timeout = timeout
         self.taken = False
+        self.waited = 0.0  # seconds the last take() waited for the turn
+        self.open_results = 0  # write statements outside a transaction whose rows are still unread
+        self._fd: int | None = None
+        self._file: tuple[int, int] | None = None
+        self._closer = None
+        _turns.add(self)
+
+    def _give_up(self, what: str, exc: OSError) -> None:
+        logger.warning("SQLite writer turn %s cannot be %s (%s): writers wait in SQLite's busy handler instead",
+                       self.path, what, exc)
+        self.path = ""
+        self.forget()
 
     def _descriptor(self) -> int | None:
-        # After a fork the inherited descriptor shares its lock with the parent's: open a new one.
-        if self._fd is None or self._pid != os.getpid():
+        if self._fd is None:
             try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except PermissionError:
+                try:  # a lock file made by another account: a read-only descriptor can hold the lock too
+                    fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError as exc:
+                    self._give_up("opened", exc)
+                    return None
             except OSError as exc:
-                logger.warning("SQLite writer turn %s cannot be opened (%s): writers wait in SQLite's busy "
-                               "handler instead", self.path, exc)
-                self.path = ""
+                self._give_up("opened", exc)
                 return None
-            self._pid = os.getpid()
+            stat = os.fstat(fd)
+            self._fd, self._file = fd, (stat.st_dev, stat.st_ino)
+            self._closer = weakref.finalize(self, _close_quietly, fd)
         return self._fd
 
     def take(self) -> None:
+        self.waited = 0.0
         if self.taken or not self.path:
             return
-        held = _held_paths()
-        if self.path in held:
-            return
         fd = self._descriptor()
-        if fd is None:
+        if fd is None or self._file in _held_files():
             return
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        started = time.monotonic()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:  # a file system without locks (some network or FUSE mounts)
+            self._give_up("locked", exc)
+            return
+        self.waited = time.monotonic() - started
         self.taken = True
-        held.add(self.path)
+        _held_files().add(self._file)
+
+    def refuse_if_late(self) -> None:
+        """
+        Give the turn back and fail as SQLite's busy timeout would, if getting it took ``timeout`` or more:
+        whoever held it was itself held up that long (by a writer outside the turn), and waiting out the busy
+        timeout again behind the same lock would make each writer of a queue wait one timeout longer.
+        """
+        if self.taken and self.waited >= self.timeout > 0:
+            self.give_back()
+            raise OperationalError(
+                f"database is locked: waited {self.waited:.1f} s for the writer turn (timeout {self.timeout:g} s)"
+            )
 
     def give_back(self) -> None:
         if not self.taken:
             return
         self.taken = False
-        _held_paths().discard(self.path)
+        self.open_results = 0
+        _held_files().discard(self._file)
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def forget(self) -> None:
+        """Drop the descriptor without unlocking it (a forked child's inherited one; or after a failure)."""
+        self.taken = False
+        self.open_results = 0
+        if self._closer is not None:
+            self._closer()  # closes the descriptor once
+        self._fd, self._file, self._closer = None, None, None
 
     def close(self) -> None:
         self.give_back()
-        if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)
-        self._fd = None
+        self.forget()
 
 
 class TurnCursor(base.SQLiteCursorWrapper):
     """A cursor whose write statements outside a transaction hold the writer turn while they run."""
 
     turn: WriterTurn | None = None
+    _owes = False  # this cursor's statement returns rows not read yet, and holds the turn for them
 
     def _alone(self, query: str) -> bool:
-        """Whether ``query`` runs without the turn: a read, or inside a transaction (which holds it already)."""
-        return self.turn is None or self.connection.in_transaction or query.lstrip()[:7].upper().startswith(_READING)
+        """Whether ``query`` runs without taking the turn: a read, or inside a transaction (which holds it)."""
+        return self.connection.in_transaction or query.lstrip()[:7].upper().startswith(_READING)
+
+    def _settle(self) -> None:
+        """Give the turn back once no transaction is open and no statement's rows are left to read."""
+        turn = self.turn
+        if self._owes and not self.connection.in_transaction:
+            self._owes = False
+            turn.open_results -= 1
+        if turn.taken and not self.connection.in_transaction and turn.open_results <= 0:
+            turn.give_back()
 
     def _with_turn(self, run, query, arguments):
-        if self._alone(query):
+        if self.turn is None:
             return run(query, arguments)
-        self.turn.take()
+        if self._owes:  # this cursor's earlier statement is replaced: its rows are not read any more
+            self._owes = False
+            self.turn.open_results -= 1
+        took = not self._alone(query)
+        if took:
+            self.turn.take()
+            self.turn.refuse_if_late()
         try:
-            return run(query, arguments)
-        finally:
-            if not self.connection.in_transaction:
-                self.turn.give_back()
+            result = run(query, arguments)
+        except BaseException:
+            self._settle()
+            raise
+        if took and self.turn.taken and not self.connection.in_transaction and self.description is not None:
+            self._owes = True  # INSERT ... RETURNING: SQLite keeps its lock until the rows are read
+            self.turn.open_results += 1
+        else:
+            self._settle()
+        return result
 
     def execute(self, query, params=None):
         return self._with_turn(super().execute, query, params)
 
     def executemany(self, query, param_list):
         return self._with_turn(super().executemany, query, param_list)
+
+    def executescript(self, sql_script):
+        # A script commits what is open and may write: it runs with the turn, given back after it.
+        if self.turn is None:
+            return super().executescript(sql_script)
+        self.turn.take()
+        try:
+            return super().executescript(sql_script)
+        finally:
+            self._settle()
+
+    def fetchone(self):
+        row = super().fetchone()
+        if self._owes and row is None:
+            self._settle_owed()
+        return row
+
+    def fetchmany(self, size=None):
+        rows = super().fetchmany(self.arraysize if size is None else size)
+        if self._owes and not rows:
+            self._settle_owed()
+        return rows
+
+    def fetchall(self):
+        rows = super().fetchall()
+        if self._owes:
+            self._settle_owed()
+        return rows
+
+    def _settle_owed(self) -> None:
+        self._owes = False
+        self.turn.open_results -= 1
+        self._settle()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            if self._owes:
+                self._settle_owed()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -129,7 +259,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         if self.writer_turn is None and not self.is_in_memory_db():
-            self.writer_turn = WriterTurn(f"{self.settings_dict['NAME']}-writer")
+            self.writer_turn = WriterTurn(f"{self.settings_dict['NAME']}-writer",
+                                          float(conn_params.get("timeout", 5.0)))
             self._cursor_class = type("TurnCursor", (TurnCursor,), {"turn": self.writer_turn})
         return connection
 
@@ -137,8 +268,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self.connection.cursor(factory=self._cursor_class)
 
     def _start_transaction_under_autocommit(self):
-        if self.writer_turn is not None:
-            self.writer_turn.take()
+        turn = self.writer_turn
+        if turn is not None:
+            turn.take()
+            turn.refuse_if_late()
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -147,8 +280,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _give_back_when_done(self) -> None:
         """Give the turn back once no transaction is open (a failed COMMIT leaves it open until the rollback)."""
-        if self.writer_turn is not None and not (self.connection is not None and self.connection.in_transaction):
-            self.writer_turn.give_back()
+        turn = self.writer_turn
+        if turn is not None and turn.open_results <= 0 and not (
+            self.connection is not None and self.connection.in_transaction
+        ):
+            turn.give_back()
+
+    def _set_autocommit(self, autocommit):
+        try:
+            super()._set_autocommit(autocommit)
+        finally:
+            # Switching autocommit back on commits what was open (Python's sqlite3 does it silently).
+            self._give_back_when_done()
 
     def _commit(self):
         try:
