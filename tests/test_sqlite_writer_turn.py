@@ -167,9 +167,8 @@ def test_single_statements_outside_a_transaction_take_the_turn_too(handler):
     assert sorted(names[1:]) == sorted([f"w{i}" for i in range(4)] + [f"w{i}-many" for i in range(4)])
 
 
-def test_many_writers_at_once_all_commit_and_reads_need_no_turn(handler):
+def test_many_writers_at_once_all_commit(handler):
     errors: list = []
-    reads: list = []
 
     def writer(name):
         def write(conn):
@@ -179,17 +178,11 @@ def test_many_writers_at_once_all_commit_and_reads_need_no_turn(handler):
                     cursor.execute("INSERT INTO seen (who) VALUES (%s)", [f"{name}-{number}"])
         return write
 
-    def reader(conn):
-        for _ in range(25):
-            reads.append(len(seen(conn)))
-
     threads = [in_thread(handler, writer(f"w{i}"), errors) for i in range(6)]
-    threads.append(in_thread(handler, reader, errors))
     for thread in threads:
         thread.join(30)
     assert errors == []
     assert len(seen(connection(handler))) == 150
-    assert len(reads) == 25
 
 
 def test_a_read_goes_on_while_a_transaction_holds_the_turn(handler):
@@ -200,7 +193,7 @@ def test_a_read_goes_on_while_a_transaction_holds_the_turn(handler):
         assert holding.wait(10)
         read = []
         reader = in_thread(handler, lambda conn: read.append(seen(conn)), errors)
-        reader.join(10)
+        reader.join(2)  # the holder keeps its transaction open for up to 10 s
         assert not reader.is_alive()
         assert read == [[]]  # WAL: the reader sees what was committed before the open transaction
     finally:
@@ -332,7 +325,9 @@ def test_a_forked_child_neither_shares_nor_gives_back_the_parents_turn(handler):
         if pid == 0:  # the child, holding the parent's connection objects
             code = 1
             try:
-                if not turn.taken and turn_is_free(database) is False:
+                from xqueue_bridge.runtime.sqlite import base as engine
+
+                if not turn.taken and engine._held_files() == {} and turn_is_free(database) is False:
                     turn.close()  # must not unlock the parent's lock
                     code = 0
             finally:
@@ -370,32 +365,74 @@ def test_transactions_ended_other_ways_give_the_turn_back(handler):
     assert seen(conn) == ["autocommit off", "raw", "savepoint", "script"]
 
 
-def test_a_write_that_returns_rows_keeps_the_turn_until_they_are_read(handler):
+def sqlite_lock_is_free(database: Path) -> bool:
+    """Whether SQLite's own write lock is free, tried by a plain connection that does not wait."""
+    import sqlite3
+
+    outsider = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        outsider.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return False
+    else:
+        outsider.execute("ROLLBACK")
+        return True
+    finally:
+        outsider.close()
+
+
+def test_the_rows_of_a_write_are_read_before_the_turn_is_given_back(handler):
     conn = connection(handler)
     database = Path(conn.settings_dict["NAME"])
     with conn.cursor() as cursor:
-        cursor.execute("INSERT INTO seen (who) VALUES ('returning') RETURNING id")
-        assert not turn_is_free(database)  # SQLite holds its lock until the row is read
-        assert cursor.fetchone() == (1,)
+        cursor.execute("INSERT INTO seen (who) VALUES ('a'), ('b'), ('c') RETURNING who")
+        # The statement is finished: neither the turn nor SQLite's lock is held while the rows wait.
+        assert turn_is_free(database) and sqlite_lock_is_free(database)
+        assert cursor.fetchone() == ("a",)
+        assert cursor.fetchmany(1) == [("b",)]
+        assert list(cursor) == [("c",)]
+        assert cursor.fetchone() is None
+        cursor.execute("INSERT INTO seen (who) VALUES ('d') RETURNING id")
+        assert cursor.fetchall() == [(4,)]
+        assert cursor.fetchall() == []
+    # A cursor dropped with its rows unread, and a read the engine takes for a write (a CTE), hold nothing.
+    cursor = conn.cursor()
+    cursor.execute("INSERT INTO seen (who) VALUES ('unread') RETURNING id")
+    del cursor
+    cursor = conn.cursor()
+    cursor.execute("WITH named AS (SELECT who FROM seen) SELECT COUNT(*) FROM named")
+    assert turn_is_free(database) and sqlite_lock_is_free(database)
+    assert cursor.fetchone() == (5,)
+    assert seen(conn) == ["a", "b", "c", "d", "unread"]
+
+
+def test_a_turn_collected_while_taken_does_not_stay_held_by_its_thread(tmp_path, django_db_blocker):
+    from xqueue_bridge.runtime.sqlite.base import WriterTurn
+
+    database = tmp_path / "collected.sqlite3"
+    first = WriterTurn(str(database), timeout=0)
+    first.take()
+    assert first.taken and not turn_is_free(database)
+    del first  # its descriptor is closed, which gives the lock back
     assert turn_is_free(database)
-    with conn.cursor() as cursor:
-        cursor.execute("INSERT INTO seen (who) VALUES ('all'), ('rows') RETURNING who")
-        assert not turn_is_free(database)
-        assert cursor.fetchall() == [("all",), ("rows",)]
-        assert turn_is_free(database)
-    assert seen(conn) == ["returning", "all", "rows"]
+    second = WriterTurn(str(database), timeout=0)
+    second.take()  # the thread does not think it holds the turn still
+    try:
+        assert second.taken and not turn_is_free(database)
+    finally:
+        second.close()
 
 
 def test_a_writer_queued_behind_a_held_up_turn_fails_after_the_timeout(tmp_path, django_db_blocker):
     """A writer outside the turn holds SQLite's lock: the first turn holder waits out SQLite's busy timeout
-    (1.5 s), and a writer (timeout 0.5 s) queued behind it all that while fails as soon as it gets the turn
-    instead of waiting out its own busy timeout as well."""
+    (3 s), and writers (timeout 0.2 s) queued behind it all that while, a transaction and a single statement,
+    fail as soon as they get the turn instead of waiting out their own busy timeout as well."""
     import sqlite3
 
     database = tmp_path / "held-up.sqlite3"
     with django_db_blocker.unblock():
-        patient = new_handler(database, timeout=1.5)
-        handlers = new_handler(database, timeout=0.5)
+        patient = new_handler(database, timeout=3)
+        handlers = new_handler(database, timeout=0.2)
         outsider = sqlite3.connect(database, isolation_level=None)
         outsider.execute("BEGIN IMMEDIATE")  # a shell holding the write lock, knowing nothing of the turn
         try:
@@ -407,21 +444,28 @@ def test_a_writer_queued_behind_a_held_up_turn_fails_after_the_timeout(tmp_path,
                         cursor.execute("INSERT INTO seen (who) VALUES (%s)", [name])
                 return run
 
+            def write_alone(conn):
+                with conn.cursor() as cursor:
+                    cursor.execute("INSERT INTO seen (who) VALUES ('alone')")
+
             first = in_thread(patient, write("first"), errors)
-            deadline = threading.Event()
-            while turn_is_free(database) and not deadline.wait(0.01):
-                pass
-            second = in_thread(handlers, write("second"), errors)
-            first.join(10)
-            second.join(10)
+            for _ in range(500):  # until the first holds the turn (at most 5 s)
+                if not turn_is_free(database):
+                    break
+                threading.Event().wait(0.01)
+            assert not turn_is_free(database)
+            queued = [in_thread(handlers, write("second"), errors), in_thread(handlers, write_alone, errors)]
+            for thread in [first, *queued]:
+                thread.join(20)
         finally:
             outsider.execute("ROLLBACK")
             outsider.close()
         messages = sorted(str(error) for error in errors)
-        assert len(messages) == 2
+        assert len(messages) == 3
         assert messages[0] == "database is locked"  # SQLite's own busy timeout, for the first
-        assert messages[1].startswith("database is locked: waited ")  # the queued one, at once
-        assert "for the writer turn (timeout 0.5 s)" in messages[1]
+        for message in messages[1:]:  # the queued ones, at once
+            assert message.startswith("database is locked: waited ")
+            assert message.endswith("for the writer turn (timeout 0.2 s)")
         assert turn_is_free(database)
         with write_transaction(handlers["default"]) as cursor:
             cursor.execute("INSERT INTO seen (who) VALUES ('after')")
