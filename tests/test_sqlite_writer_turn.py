@@ -246,28 +246,54 @@ def test_closing_a_connection_inside_a_transaction_gives_the_turn_back(handler):
     assert seen(connection(handler)) == ["after"]
 
 
+# A process of its own with the engine: ``ready``, then a transaction that writes ``child`` (and, with
+# ``hold`` as second argument, says ``holding`` and keeps it open until killed), then ``done``.
+CHILD = (
+    "import sys, time, django\n"
+    "from django.conf import settings\n"
+    "from xqueue_bridge.runtime.settings import database_from_url\n"
+    "config = database_from_url(sys.argv[1]); config['OPTIONS']['timeout'] = 0\n"
+    "settings.configure(DATABASES={'default': config}, USE_TZ=True)\n"
+    "django.setup()\n"
+    "from django.db import connection, transaction\n"
+    "print('ready', flush=True)\n"
+    "with transaction.atomic(), connection.cursor() as cursor:\n"
+    "    cursor.execute(\"INSERT INTO seen (who) VALUES ('child')\")\n"
+    "    if sys.argv[2:] == ['hold']:\n"
+    "        print('holding', flush=True)\n"
+    "        time.sleep(60)\n"
+    "print('done', flush=True)\n"
+)
+
+
+def child_process(database: Path, *arguments: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, f"sqlite:///{database}", *arguments], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_a_process_killed_while_holding_the_turn_gives_it_back(handler, tmp_path):
+    database = tmp_path / "turn.sqlite3"
+    process = child_process(database, "hold")
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        assert process.stdout.readline().strip() == "holding"
+        assert not turn_is_free(database)
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    assert turn_is_free(database)
+    with write_transaction(connection(handler)) as cursor:  # SQLite's busy timeout is 0 here
+        cursor.execute("INSERT INTO seen (who) VALUES ('after the kill')")
+    assert seen(connection(handler)) == ["after the kill"]  # the killed transaction was rolled back
+
+
 def test_another_process_waits_for_the_turn(handler, tmp_path):
     conn = connection(handler)
-    child = (
-        "import os, sys, django\n"
-        "from django.conf import settings\n"
-        "from xqueue_bridge.runtime.settings import database_from_url\n"
-        "config = database_from_url(sys.argv[1]); config['OPTIONS']['timeout'] = 0\n"
-        "settings.configure(DATABASES={'default': config}, USE_TZ=True)\n"
-        "django.setup()\n"
-        "from django.db import connection, transaction\n"
-        "print('ready', flush=True)\n"
-        "with transaction.atomic(), connection.cursor() as cursor:\n"
-        "    cursor.execute(\"INSERT INTO seen (who) VALUES ('child')\")\n"
-        "print('done', flush=True)\n"
-    )
     with write_transaction(conn) as cursor:
         cursor.execute("INSERT INTO seen (who) VALUES ('parent')")
-        process = subprocess.Popen(
-            [sys.executable, "-c", child, f"sqlite:///{tmp_path / 'turn.sqlite3'}"], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        process = child_process(tmp_path / "turn.sqlite3")
         assert process.stdout.readline().strip() == "ready"
         # The child now waits for the parent's turn instead of failing on SQLite's lock.
         with pytest.raises(subprocess.TimeoutExpired):
